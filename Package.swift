@@ -1,0 +1,50 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layers (the arrow is "may import"), as docs/architecture.md explains:
+//   gradsieve (CLI) -> SieveCluster -> SieveUV -> CLibUV
+//                                  \-> SieveWire, SieveSelect -> SieveKernels, SieveData
+let package = Package(
+    name: "gradsieve",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "gradsieve", targets: ["gradsieve"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibUV",
+            pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"])]
+        ),
+        .target(name: "SieveWire"),
+        .target(name: "SieveUV", dependencies: ["CLibUV"]),
+        .target(name: "SieveKernels"),
+        .target(name: "SieveData", dependencies: ["SieveKernels"]),
+        .target(name: "SieveSelect", dependencies: ["SieveKernels"]),
+        .target(
+            name: "SieveCluster",
+            dependencies: [
+                "SieveWire", "SieveUV", "SieveData", "SieveSelect", "SieveKernels",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "gradsieve",
+            dependencies: [
+                "SieveCluster", "SieveData", "SieveWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "SieveWireTests", dependencies: ["SieveWire"]),
+        .testTarget(name: "SieveDataTests", dependencies: ["SieveData"]),
+        .testTarget(name: "SieveSelectTests", dependencies: ["SieveSelect", "SieveKernels"]),
+        .testTarget(name: "SieveClusterTests", dependencies: ["SieveCluster", "SieveWire", "SieveUV"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SieveData", "gradsieve"]),
+    ],
+    swiftLanguageModes: [.v5]
+)
