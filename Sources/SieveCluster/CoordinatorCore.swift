@@ -1,0 +1,222 @@
+import SieveSelect
+import SieveWire
+
+/// The coordinator's logic as a sans-IO state machine: events in, directives out, time given as
+/// a value. It never touches a socket or a file, so every rule here is tested without either.
+///
+/// One epoch of gradalign runs two phases over fixed shards: `validationSum` (workers return
+/// Float64 partial sums of validation gradients; the coordinator adds them in shard order) and
+/// `score` (workers score their training rows against the broadcast reference). Then the
+/// coordinator ranks all rows, asks the shell to write the epoch, and sends workers the curriculum.
+public struct CoordinatorCore {
+    public let configuration: RunConfiguration
+    public let shape: PoolShape
+    let validationLayout: ShardLayout
+    let trainingLayout: ShardLayout
+
+    var now: UInt64 = 0
+    var peers: [ConnectionID: Peer] = [:]
+    var nextWorkerID: UInt32 = 1
+    var nextRequestID: UInt32 = 1
+    var stage: Stage = .waitingForWorkers
+    var workersSeen: [String] = []
+    var work = PhaseWork(shards: 0)
+    var partialSums: [[Double]?] = []
+    var reference: [Double] = []
+    var scoreColumns: [String] = []
+    var scoreValues: [Double] = []
+    var pendingCurriculum: CurriculumMessage?
+
+    enum Stage: Equatable {
+        case waitingForWorkers
+        case running(epoch: Int, phase: Phase)
+        case writing(epoch: Int)
+        case finished
+    }
+
+    struct Peer {
+        var address: String
+        var state: PeerState
+        var name = ""
+        var slots = 1
+        var workerID: UInt32 = 0
+        var lastSeen: UInt64
+        var connectedAt: UInt64
+        var inFlight: Set<Int> = []
+    }
+
+    enum PeerState: Equatable { case handshaking, welcomed, ready }
+
+    public init(configuration: RunConfiguration, shape: PoolShape) {
+        self.configuration = configuration
+        self.shape = shape
+        validationLayout = ShardLayout(total: shape.validationRows, size: configuration.validationShardRows)
+        trainingLayout = ShardLayout(total: shape.rows, size: configuration.shardRows)
+    }
+
+    public var isFinished: Bool { stage == .finished }
+
+    public mutating func handle(_ event: CoordinatorEvent) -> [CoordinatorDirective] {
+        var out: [CoordinatorDirective] = []
+        switch event {
+        case let .connected(id, address):
+            peers[id] = Peer(address: address, state: .handshaking, lastSeen: now, connectedAt: now)
+            out.append(.log(.debug, "connection from \(address)"))
+        case let .received(id, message, requestID):
+            guard peers[id] != nil else { break }
+            peers[id]!.lastSeen = now
+            receive(id, message, requestID, &out)
+        case let .protocolError(id, error):
+            protocolError(id, error, &out)
+        case let .disconnected(id):
+            disconnected(id, &out)
+        case let .tick(nowMillis):
+            now = nowMillis
+            checkTimeouts(&out)
+        case let .epochWritten(epoch, error):
+            epochWritten(epoch, error, &out)
+        }
+        return out
+    }
+
+    /// Stops the run from outside the protocol: a signal, or the shell's own failure.
+    public mutating func abort(_ reason: String) -> [CoordinatorDirective] {
+        guard stage != .finished else { return [] }
+        var out: [CoordinatorDirective] = []
+        fail(reason, &out)
+        return out
+    }
+
+    // MARK: Handshake
+
+    private mutating func receive(_ id: ConnectionID, _ message: Message, _ requestID: UInt32,
+                                  _ out: inout [CoordinatorDirective]) {
+        switch (peers[id]!.state, message) {
+        case let (.handshaking, .hello(hello)):
+            welcome(id, hello, requestID, &out)
+        case (.handshaking, _):
+            reject(id, .badHandshake, "the first message must be hello, not \(message.type)", &out)
+        case let (.welcomed, .ready(ready)):
+            becomeReady(id, ready, &out)
+        case (.welcomed, .heartbeat), (.ready, .heartbeat):
+            break
+        case let (.ready, .partialSum(sum)):
+            acceptPartialSum(id, sum, &out)
+        case let (.ready, .scores(scores)):
+            acceptScores(id, scores, &out)
+        case let (.ready, .shardFailed(failure)):
+            shardFailed(id, failure, &out)
+        case let (_, .error(error)):
+            out.append(.log(.warning, "worker at \(peers[id]!.address) reported error \(error.code): \(error.message)"))
+            drop(id, flush: false, &out)
+        default:
+            let error = WireError(code: .malformedField, message: "unexpected \(message.type) from a worker in state \(peers[id]!.state)")
+            protocolError(id, error, &out)
+        }
+    }
+
+    private mutating func welcome(_ id: ConnectionID, _ hello: Hello, _ requestID: UInt32,
+                                  _ out: inout [CoordinatorDirective]) {
+        if stage == .finished {
+            reject(id, .runOver, "the run is over", &out)
+            return
+        }
+        let workerID = nextWorkerID
+        nextWorkerID += 1
+        peers[id]!.state = .welcomed
+        peers[id]!.name = hello.workerName
+        peers[id]!.slots = max(1, Int(hello.slots))
+        peers[id]!.workerID = workerID
+        let welcome = Welcome(workerID: workerID, heartbeatMillis: configuration.heartbeatMillis,
+                              runID: configuration.runID, dataPath: configuration.dataPath,
+                              fingerprint: shape.fingerprint, method: configuration.method,
+                              shardRows: UInt32(configuration.shardRows),
+                              validationShardRows: UInt32(configuration.validationShardRows))
+        out.append(.send(id, .welcome(welcome), requestID: requestID))
+    }
+
+    private mutating func becomeReady(_ id: ConnectionID, _ ready: Ready, _ out: inout [CoordinatorDirective]) {
+        guard ready.fingerprint == shape.fingerprint, ready.rows == UInt64(shape.rows) else {
+            let reason = "worker data (fingerprint \(hex(ready.fingerprint)), \(ready.rows) rows) differs from the coordinator's (fingerprint \(hex(shape.fingerprint)), \(shape.rows) rows)"
+            reject(id, .dataMismatch, reason, &out)
+            return
+        }
+        peers[id]!.state = .ready
+        let peer = peers[id]!
+        workersSeen.append("\(peer.name)@\(peer.address)")
+        out.append(.log(.info, "worker \(peer.workerID) (\(peer.name), \(peer.slots) slots) joined from \(peer.address)"))
+        switch stage {
+        case .waitingForWorkers:
+            let readyCount = peers.values.filter { $0.state == .ready }.count
+            if readyCount >= configuration.expectWorkers { startEpoch(1, &out) }
+            else { out.append(.log(.info, "waiting for workers: \(readyCount) of \(configuration.expectWorkers) joined")) }
+        case .running(let epoch, .score):
+            out.append(.send(id, .reference(Reference(epoch: UInt32(epoch), vector: reference)), requestID: 0))
+            assignWork(&out)
+        case .running:
+            assignWork(&out)
+        case .writing, .finished:
+            break
+        }
+    }
+
+    private mutating func reject(_ id: ConnectionID, _ code: RejectCode, _ reason: String,
+                                 _ out: inout [CoordinatorDirective]) {
+        let address = peers[id]?.address ?? "unknown peer"
+        out.append(.log(.warning, "refused \(address): \(reason)"))
+        out.append(.send(id, .reject(Reject(code: code.rawValue, reason: reason)), requestID: 0))
+        drop(id, flush: true, &out)
+    }
+
+    private mutating func protocolError(_ id: ConnectionID, _ error: WireError, _ out: inout [CoordinatorDirective]) {
+        guard let peer = peers[id] else { return }
+        if peer.state == .handshaking && error.code == .unsupportedVersion {
+            reject(id, .unsupportedVersion, "\(error.message); this coordinator speaks protocol version \(Wire.protocolVersion)", &out)
+            return
+        }
+        out.append(.log(.warning, "protocol error from \(peer.address): \(error.message); closing that connection"))
+        out.append(.send(id, .error(ErrorMessage(code: error.wireCode, message: error.message)), requestID: 0))
+        drop(id, flush: true, &out)
+    }
+
+    private mutating func disconnected(_ id: ConnectionID, _ out: inout [CoordinatorDirective]) {
+        guard let peer = peers[id] else { return }
+        if peer.state == .ready && stage != .finished {
+            out.append(.log(.warning, "worker \(peer.workerID) at \(peer.address) disconnected"))
+        }
+        forget(id, &out)
+    }
+
+    /// Closes a connection and gives its shards in flight back to the queue.
+    private mutating func drop(_ id: ConnectionID, flush: Bool, _ out: inout [CoordinatorDirective]) {
+        guard peers[id] != nil else { return }
+        out.append(.close(id, flush: flush))
+        forget(id, &out)
+    }
+
+    private mutating func forget(_ id: ConnectionID, _ out: inout [CoordinatorDirective]) {
+        guard let peer = peers.removeValue(forKey: id) else { return }
+        if !peer.inFlight.isEmpty, case .running = stage {
+            for shard in peer.inFlight { work.requeue(shard) }
+            out.append(.log(.warning, "requeued \(peer.inFlight.count) shard(s) of worker \(peer.workerID)"))
+            assignWork(&out)
+        }
+    }
+
+    private mutating func checkTimeouts(_ out: inout [CoordinatorDirective]) {
+        for (id, peer) in peers.sorted(by: { $0.key < $1.key }) {
+            if peer.state == .handshaking && now &- peer.connectedAt > configuration.handshakeTimeoutMillis {
+                out.append(.log(.warning, "\(peer.address) did not complete the handshake in time"))
+                drop(id, flush: false, &out)
+            } else if peer.state != .handshaking && now &- peer.lastSeen > configuration.workerTimeoutMillis {
+                out.append(.log(.warning, "worker \(peer.workerID) at \(peer.address) silent for \(now &- peer.lastSeen) ms: declared lost"))
+                drop(id, flush: false, &out)
+            }
+        }
+    }
+
+    func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, 16 - digits.count)) + digits
+    }
+}

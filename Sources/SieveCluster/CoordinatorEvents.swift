@@ -1,0 +1,61 @@
+import SieveWire
+
+/// Identifies one TCP connection inside a coordinator process.
+public typealias ConnectionID = Int
+
+/// What happened, as the shell tells the coordinator's state machine.
+public enum CoordinatorEvent: Sendable {
+    case connected(ConnectionID, peer: String)
+    case received(ConnectionID, Message, requestID: UInt32)
+    /// The bytes from this connection did not form a valid frame or message.
+    case protocolError(ConnectionID, WireError)
+    case disconnected(ConnectionID)
+    case tick(nowMillis: UInt64)
+    /// The shell wrote the epoch's files (or failed to, with the reason).
+    case epochWritten(epoch: Int, error: String?)
+}
+
+/// What the state machine wants done; the shell carries it out in order.
+public enum CoordinatorDirective: Sendable {
+    case send(ConnectionID, Message, requestID: UInt32)
+    /// Close the connection, after the queued frames went out when `flush`.
+    case close(ConnectionID, flush: Bool)
+    case writeEpoch(EpochResult)
+    case progress(PhaseProgress)
+    case log(LogLevel, String)
+    /// The run is over: the shell stops the loop and exits with success or the failure.
+    case finish(RunOutcome)
+}
+
+public enum LogLevel: Sendable { case debug, info, warning, error }
+
+public struct PhaseProgress: Sendable, Equatable {
+    public var epoch: Int
+    public var phase: String
+    public var shardsDone: Int
+    public var shardsTotal: Int
+    public var rowsDone: Int
+    public var finished: Bool
+}
+
+public enum RunOutcome: Sendable, Equatable {
+    case success(RunSummary)
+    case failure(String)
+}
+
+public struct RunSummary: Sendable, Equatable {
+    public var epochs: Int
+    public var workersSeen: [String]
+}
+
+/// One epoch's outcome, everything the shell needs to write its files.
+public struct EpochResult: Sendable {
+    public var epoch: Int
+    /// Selected rows in curriculum order, with their scores.
+    public var curriculum: [(row: Int, score: Double)]
+    /// Column names of `values`; column 0 is the score.
+    public var columns: [String]
+    /// rows × columns, row-major.
+    public var values: [Double]
+    public var referenceNorm: Double
+}

@@ -1,0 +1,37 @@
+import SieveUV
+import SieveWire
+
+/// A TCP connection with its frame reassembly: bytes in, whole decoded messages out.
+final class FrameLink {
+    let connection: TCPConnection
+    private var decoder: FrameDecoder
+    private var failed = false
+
+    init(connection: TCPConnection, maximumFrameLength: Int) {
+        self.connection = connection
+        decoder = FrameDecoder(maximumFrameLength: maximumFrameLength)
+    }
+
+    /// Feeds bytes and calls `deliver` per message, or `reject` once on the first bad frame,
+    /// after which the link ignores what else arrives (the caller closes it).
+    func receive(_ bytes: UnsafeRawBufferPointer, deliver: (Message, UInt32) -> Void, reject: (WireError) -> Void) {
+        guard !failed else { return }
+        decoder.append(bytes)
+        do {
+            while let frame = try decoder.next() {
+                let message = try Message.decode(frame)
+                deliver(message, frame.requestID)
+                if failed { return }
+            }
+        } catch {
+            failed = true
+            reject(error as? WireError ?? WireError(code: .malformedField, message: "\(error)"))
+        }
+    }
+
+    func send(_ message: Message, requestID: UInt32) {
+        connection.write(message.encoded(requestID: requestID))
+    }
+
+    func stop() { failed = true }
+}

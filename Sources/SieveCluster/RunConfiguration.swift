@@ -1,0 +1,69 @@
+/// What a run computes, fixed before the first worker joins. The coordinator sends the parts a
+/// worker needs in its welcome; the rest stays on the coordinator.
+public struct RunConfiguration: Sendable, Equatable {
+    public var method: String
+    public var budget: Int
+    public var epochs: Int
+    public var expectWorkers: Int
+    public var shardRows: Int
+    public var validationShardRows: Int
+    public var dataPath: String
+    public var runID: String
+    public var heartbeatMillis: UInt32
+    /// A worker silent this long (no frame at all) is declared lost and its shards go to others.
+    public var workerTimeoutMillis: UInt64
+    /// A connection that has not sent hello by then is closed.
+    public var handshakeTimeoutMillis: UInt64
+
+    public init(method: String, budget: Int, epochs: Int = 1, expectWorkers: Int, shardRows: Int = 4096,
+                validationShardRows: Int = 4096, dataPath: String, runID: String, heartbeatMillis: UInt32 = 1000,
+                workerTimeoutMillis: UInt64 = 10_000, handshakeTimeoutMillis: UInt64 = 10_000) {
+        self.method = method
+        self.budget = budget
+        self.epochs = epochs
+        self.expectWorkers = expectWorkers
+        self.shardRows = shardRows
+        self.validationShardRows = validationShardRows
+        self.dataPath = dataPath
+        self.runID = runID
+        self.heartbeatMillis = heartbeatMillis
+        self.workerTimeoutMillis = workerTimeoutMillis
+        self.handshakeTimeoutMillis = handshakeTimeoutMillis
+    }
+}
+
+/// The shape of the pool as the coordinator validated it.
+public struct PoolShape: Sendable, Equatable {
+    public var rows: Int
+    public var validationRows: Int
+    public var dimension: Int
+    public var fingerprint: UInt64
+
+    public init(rows: Int, validationRows: Int, dimension: Int, fingerprint: UInt64) {
+        self.rows = rows
+        self.validationRows = validationRows
+        self.dimension = dimension
+        self.fingerprint = fingerprint
+    }
+}
+
+/// Fixed blocks of rows: shard s holds rows [s * size, min((s + 1) * size, total)). The blocks
+/// depend only on the data and the shard size, never on the workers, which is what makes a
+/// result independent of how many workers computed it.
+public struct ShardLayout: Sendable, Equatable {
+    public let total: Int
+    public let size: Int
+
+    public init(total: Int, size: Int) {
+        precondition(size > 0)
+        self.total = total
+        self.size = size
+    }
+
+    public var count: Int { (total + size - 1) / size }
+
+    public func rows(of shard: Int) -> Range<Int> {
+        let start = shard * size
+        return start..<min(start + size, total)
+    }
+}

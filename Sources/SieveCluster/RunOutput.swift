@@ -1,0 +1,86 @@
+import SieveData
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The files of a run in OUT: `run.json` and `epoch-NNNN/{curriculum,scores}.jsonl`. Every file
+/// is written under a temporary name and renamed into place, so a reader (or a crash) never sees
+/// half a file, and a failed run leaves earlier files as they were.
+public struct RunOutput: Sendable {
+    public let directory: String
+    public let ids: [String]
+
+    public init(directory: String, ids: [String]) {
+        self.directory = directory
+        self.ids = ids
+    }
+
+    public var runFile: String { directory + "/run.json" }
+
+    public func epochDirectory(_ epoch: Int) -> String {
+        let digits = String(epoch)
+        return directory + "/epoch-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+
+    /// Refuses an OUT that already holds a run, unless `force`.
+    public func checkWritable(force: Bool) throws {
+        try makeDirectory(directory)
+        if access(runFile, F_OK) == 0 && !force {
+            throw OutputError("\(directory) already holds a run (run.json); pass --force to overwrite it")
+        }
+    }
+
+    public func write(_ result: EpochResult) throws {
+        let folder = epochDirectory(result.epoch)
+        try makeDirectory(folder)
+        try AtomicFile.write(Array(curriculumText(result).utf8), to: folder + "/curriculum.jsonl")
+        try AtomicFile.write(Array(scoresText(result).utf8), to: folder + "/scores.jsonl")
+    }
+
+    /// One object per selected row, in curriculum order: id, row, rank (from 1), score.
+    public func curriculumText(_ result: EpochResult) -> String {
+        var text = ""
+        for (index, entry) in result.curriculum.enumerated() {
+            text += "{\"id\": \(JSONText.quoted(ids[entry.row])), \"row\": \(entry.row), \"rank\": \(index + 1), \"score\": \(Self.number(entry.score))}\n"
+        }
+        return text
+    }
+
+    /// Every row with its score and the components the method computed, in row order.
+    public func scoresText(_ result: EpochResult) -> String {
+        let width = result.columns.count
+        let keys = result.columns.map { JSONText.quoted($0) }
+        var text = ""
+        text.reserveCapacity(ids.count * (40 + 24 * width))
+        for row in ids.indices {
+            text += "{\"id\": \(JSONText.quoted(ids[row])), \"row\": \(row)"
+            for column in 0..<width {
+                text += ", \(keys[column]): \(Self.number(result.values[row * width + column]))"
+            }
+            text += "}\n"
+        }
+        return text
+    }
+
+    /// The shortest text that reads back as the same Double: deterministic, and valid JSON for
+    /// the finite values the coordinator accepts.
+    public static func number(_ value: Double) -> String {
+        "\(value)"
+    }
+
+    /// `run.json`: what ran, on what data, with which workers; written last, when the run is done.
+    public func writeRunRecord(_ record: RunRecord) throws {
+        try AtomicFile.write(Array(record.json.utf8), to: runFile)
+    }
+
+    private func makeDirectory(_ path: String) throws {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw OutputError("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+public struct OutputError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,79 @@
+import SieveData
+
+/// The contents of `OUT/run.json`.
+public struct RunRecord: Sendable {
+    public var version = GradsieveVersion.current
+    public var method: String
+    public var parameters: [(String, String)]   // name, JSON value
+    public var dataPath: String
+    public var fingerprint: UInt64
+    public var rows: Int
+    public var validationRows: Int
+    public var dimension: Int
+    public var workers: [String]
+    public var epochs: [EpochRecord]
+    public var startedAt: String
+    public var seconds: Double
+
+    public struct EpochRecord: Sendable {
+        public var epoch: Int
+        public var selected: Int
+        public var referenceNorm: Double
+        public init(epoch: Int, selected: Int, referenceNorm: Double) {
+            self.epoch = epoch
+            self.selected = selected
+            self.referenceNorm = referenceNorm
+        }
+    }
+
+    public init(method: String, parameters: [(String, String)], dataPath: String, fingerprint: UInt64, rows: Int,
+                validationRows: Int, dimension: Int, workers: [String], epochs: [EpochRecord], startedAt: String, seconds: Double) {
+        self.method = method
+        self.parameters = parameters
+        self.dataPath = dataPath
+        self.fingerprint = fingerprint
+        self.rows = rows
+        self.validationRows = validationRows
+        self.dimension = dimension
+        self.workers = workers
+        self.epochs = epochs
+        self.startedAt = startedAt
+        self.seconds = seconds
+    }
+
+    var json: String {
+        let q = JSONText.quoted
+        let hexDigits = String(fingerprint, radix: 16)
+        let hex = String(repeating: "0", count: max(0, 16 - hexDigits.count)) + hexDigits
+        let parameterText = parameters.map { "    \(q($0.0)): \($0.1)" }.joined(separator: ",\n")
+        let workerText = workers.map { "    \(q($0))" }.joined(separator: ",\n")
+        let epochText = epochs.map {
+            "    {\"epoch\": \($0.epoch), \"selected\": \($0.selected), \"reference_norm\": \(RunOutput.number($0.referenceNorm))}"
+        }.joined(separator: ",\n")
+        return """
+        {
+          "gradsieve_version": \(q(version)),
+          "method": \(q(method)),
+          "parameters": {
+        \(parameterText)
+          },
+          "data": {
+            "path": \(q(dataPath)),
+            "fingerprint": "\(hex)",
+            "rows": \(rows),
+            "validation_rows": \(validationRows),
+            "dimension": \(dimension)
+          },
+          "workers": [
+        \(workerText)
+          ],
+          "epochs": [
+        \(epochText)
+          ],
+          "started_at": \(q(startedAt)),
+          "seconds": \(RunOutput.number(seconds))
+        }
+
+        """
+    }
+}

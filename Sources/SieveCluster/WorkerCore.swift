@@ -1,0 +1,199 @@
+import SieveWire
+
+/// The reduced reference of an epoch as workers use it: Float32 for the SIMD kernels, plus the
+/// Float64 norm of the exact Float64 vector.
+public final class ReferenceVector: Sendable {
+    public let epoch: Int
+    public let values: [Float]
+    public let norm: Double
+
+    public init(epoch: Int, exact: [Double]) {
+        self.epoch = epoch
+        values = exact.map { Float($0) }
+        norm = exact.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    }
+}
+
+/// One shard to compute, as the worker's shell receives it.
+public struct ShardTask: Sendable {
+    public var assignment: Assignment
+    public var requestID: UInt32
+    public var reference: ReferenceVector?
+}
+
+/// What computing a shard produced.
+public enum ShardOutcome: Sendable {
+    case partialSum([Double])
+    case scores(columns: [String], values: [Double])
+    case failed(String)
+}
+
+/// What the worker opened at DATA.
+public struct OpenedData: Sendable, Equatable {
+    public var fingerprint: UInt64
+    public var rows: Int
+    public var dimension: Int
+    public init(fingerprint: UInt64, rows: Int, dimension: Int) {
+        self.fingerprint = fingerprint
+        self.rows = rows
+        self.dimension = dimension
+    }
+}
+
+public enum WorkerEvent: Sendable {
+    case connected
+    case received(Message, requestID: UInt32)
+    case protocolError(WireError)
+    case disconnected(String?)
+    case dataOpened(Result<OpenedData, WorkerFailure>)
+    case computed(ShardTask, ShardOutcome)
+    case tick
+}
+
+public struct WorkerFailure: Error, Sendable, Equatable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+}
+
+public enum WorkerDirective: Sendable {
+    case send(Message, requestID: UInt32)
+    case openData(path: String)
+    case compute(ShardTask)
+    case startHeartbeat(millis: UInt32)
+    case log(LogLevel, String)
+    /// Leave the process with this code; the message says why (empty for a normal end).
+    case exit(code: Int32, message: String)
+}
+
+/// The worker's logic, sans-IO like the coordinator's: it says hello, opens and verifies the
+/// data it was told about, turns assignments into compute directives, and returns results.
+public struct WorkerCore {
+    public let name: String
+    public let slots: Int
+    /// The worker's own `--data`, which overrides the coordinator's path.
+    public let ownDataPath: String?
+
+    enum State: Equatable { case connecting, greeting, opening, ready, finished }
+    var state: State = .connecting
+    var welcome: Welcome?
+    var helloRequestID: UInt32 = 1
+    var references: [Int: ReferenceVector] = [:]
+    var inFlight = 0
+
+    public init(name: String, slots: Int, ownDataPath: String?) {
+        self.name = name
+        self.slots = max(1, slots)
+        self.ownDataPath = ownDataPath
+    }
+
+    public mutating func handle(_ event: WorkerEvent) -> [WorkerDirective] {
+        switch event {
+        case .connected:
+            state = .greeting
+            let hello = Hello(workerName: name, productVersion: GradsieveVersion.current,
+                              slots: UInt16(clamping: slots), dataPath: ownDataPath ?? "")
+            return [.send(.hello(hello), requestID: helloRequestID)]
+        case let .received(message, requestID):
+            return receive(message, requestID)
+        case let .protocolError(error):
+            state = .finished
+            return [.send(.error(ErrorMessage(code: error.wireCode, message: error.message)), requestID: 0),
+                    .exit(code: 1, message: "protocol error from the coordinator: \(error.message)")]
+        case let .disconnected(reason):
+            guard state != .finished else { return [] }
+            state = .finished
+            return [.exit(code: 1, message: "lost the coordinator" + (reason.map { ": \($0)" } ?? ""))]
+        case let .dataOpened(result):
+            return dataOpened(result)
+        case let .computed(task, outcome):
+            return computed(task, outcome)
+        case .tick:
+            guard state == .ready || state == .opening else { return [] }
+            return [.send(.heartbeat(Heartbeat(shardsInFlight: UInt16(clamping: inFlight))), requestID: 0)]
+        }
+    }
+
+    private mutating func receive(_ message: Message, _ requestID: UInt32) -> [WorkerDirective] {
+        switch (state, message) {
+        case let (.greeting, .welcome(welcome)):
+            self.welcome = welcome
+            state = .opening
+            let path = ownDataPath ?? welcome.dataPath
+            return [.log(.info, "joined run \(welcome.runID) as worker \(welcome.workerID) (\(welcome.method)); opening \(path)"),
+                    .startHeartbeat(millis: welcome.heartbeatMillis), .openData(path: path)]
+        case let (_, .reject(reject)):
+            state = .finished
+            return [.exit(code: 1, message: "the coordinator refused this worker: \(reject.reason)")]
+        case let (.ready, .reference(reference)):
+            references = [Int(reference.epoch): ReferenceVector(epoch: Int(reference.epoch), exact: reference.vector)]
+            return []
+        case let (.ready, .assign(assignment)):
+            let reference = references[Int(assignment.epoch)]
+            if assignment.phase == .score && reference == nil {
+                return fatal("assignment for epoch \(assignment.epoch) scores before its reference arrived")
+            }
+            inFlight += 1
+            return [.compute(ShardTask(assignment: assignment, requestID: requestID, reference: reference))]
+        case let (.ready, .curriculum(curriculum)):
+            return [.log(.info, "epoch \(curriculum.epoch): curriculum of \(curriculum.rows.count) rows received")]
+        case let (_, .done(done)):
+            state = .finished
+            let text = done.status == Done.success ? "run over: \(done.message)" : "run failed: \(done.message)"
+            return [.log(done.status == Done.success ? .info : .error, text), .exit(code: 0, message: "")]
+        case let (_, .error(error)):
+            state = .finished
+            return [.exit(code: 1, message: "the coordinator reported error \(error.code): \(error.message)")]
+        default:
+            return fatal("unexpected \(message.type) in state \(state)")
+        }
+    }
+
+    private mutating func fatal(_ text: String) -> [WorkerDirective] {
+        state = .finished
+        let error = WireError(code: .malformedField, message: text)
+        return [.send(.error(ErrorMessage(code: error.wireCode, message: text)), requestID: 0),
+                .exit(code: 1, message: text)]
+    }
+
+    private mutating func dataOpened(_ result: Result<OpenedData, WorkerFailure>) -> [WorkerDirective] {
+        guard state == .opening, let welcome else { return [] }
+        switch result {
+        case let .failure(failure):
+            state = .finished
+            let text = "cannot open the data: \(failure.message)"
+            return [.send(.error(ErrorMessage(code: 104, message: text)), requestID: 0), .exit(code: 1, message: text)]
+        case let .success(data):
+            guard data.fingerprint == welcome.fingerprint else {
+                state = .finished
+                let text = "this worker's data differs from the coordinator's (fingerprint \(String(data.fingerprint, radix: 16)) vs \(String(welcome.fingerprint, radix: 16))); point --data at the same pool"
+                return [.send(.error(ErrorMessage(code: 104, message: text)), requestID: 0), .exit(code: 1, message: text)]
+            }
+            state = .ready
+            let ready = Ready(fingerprint: data.fingerprint, rows: UInt64(data.rows), dimension: UInt32(data.dimension))
+            return [.send(.ready(ready), requestID: 0)]
+        }
+    }
+
+    private mutating func computed(_ task: ShardTask, _ outcome: ShardOutcome) -> [WorkerDirective] {
+        inFlight -= 1
+        guard state == .ready else { return [] }
+        let a = task.assignment
+        switch outcome {
+        case let .partialSum(sum):
+            let message = PartialSum(epoch: a.epoch, shard: a.shard, attempt: a.attempt, rowCount: UInt64(a.rowCount), sum: sum)
+            return [.send(.partialSum(message), requestID: task.requestID)]
+        case let .scores(columns, values):
+            let message = ShardScores(epoch: a.epoch, shard: a.shard, attempt: a.attempt, rowStart: a.rowStart,
+                                      rowCount: a.rowCount, columns: columns, values: values)
+            return [.send(.scores(message), requestID: task.requestID)]
+        case let .failed(reason):
+            let message = ShardFailure(epoch: a.epoch, shard: a.shard, attempt: a.attempt, reason: reason)
+            return [.log(.error, "shard \(a.shard) failed: \(reason)"), .send(.shardFailed(message), requestID: task.requestID)]
+        }
+    }
+}
+
+/// The product version, separate from the wire protocol's version.
+public enum GradsieveVersion {
+    public static let current = "0.1.0"
+}

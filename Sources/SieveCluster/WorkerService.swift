@@ -1,0 +1,147 @@
+import Logging
+import SieveData
+import SieveUV
+import SieveWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The worker's libuv shell. Shards compute on libuv's thread pool, so the loop keeps reading
+/// frames and sending heartbeats while a shard runs.
+public final class WorkerService {
+    private let loop: EventLoop
+    private var core: WorkerCore
+    private let endpoint: Endpoint
+    private let logger: Logger
+    private let connectDeadlineMillis: UInt64
+    private var link: FrameLink?
+    private var heartbeat: LoopTimer?
+    private var retryTimer: LoopTimer?
+    private var pool: Pool?
+    private var exitCode: Int32?
+    private var connectAttempts = 0
+
+    /// - Parameter connectTimeoutSeconds: how long to keep retrying (with back-off) while the
+    ///   coordinator is not yet listening.
+    public init(endpoint: Endpoint, name: String, slots: Int, dataPath: String?, logger: Logger,
+                connectTimeoutSeconds: Double = 30) throws {
+        EventLoop.setThreadPoolSize(slots + 1)
+        loop = try EventLoop()
+        core = WorkerCore(name: name, slots: slots, ownDataPath: dataPath)
+        self.endpoint = endpoint
+        self.logger = logger
+        connectDeadlineMillis = UInt64(connectTimeoutSeconds * 1000)
+    }
+
+    /// Runs until the coordinator ends the run (0) or something fails (non-zero); returns the
+    /// process exit code.
+    public func run() -> Int32 {
+        let started = loop.nowMillis
+        connect(started: started)
+        loop.run()
+        loop.shutdown()
+        return exitCode ?? 1
+    }
+
+    private func connect(started: UInt64) {
+        connectAttempts += 1
+        TCPConnection.connect(loop: loop, to: endpoint) { [unowned self] result in
+            switch result {
+            case let .success(connection):
+                self.attach(connection)
+            case let .failure(error):
+                let waited = self.loop.nowMillis &- started
+                guard waited < self.connectDeadlineMillis else {
+                    self.finish(code: 1, message: "cannot reach the coordinator at \(self.endpoint): \(error)")
+                    return
+                }
+                let delay = min(UInt64(100) << UInt64(min(self.connectAttempts, 5)), 2000)
+                self.logger.debug("coordinator at \(self.endpoint) not reachable (\(error)); retrying in \(delay) ms")
+                self.retryLater(delay) { self.connect(started: started) }
+            }
+        }
+    }
+
+    private func retryLater(_ millis: UInt64, _ action: @escaping () -> Void) {
+        guard let timer = retryTimer ?? (try? LoopTimer(loop: loop)) else { return }
+        retryTimer = timer
+        timer.start(timeoutMillis: millis) { action() }
+    }
+
+    private func attach(_ connection: TCPConnection) {
+        retryTimer?.close()
+        retryTimer = nil
+        let link = FrameLink(connection: connection, maximumFrameLength: Wire.defaultMaximumFrameLength)
+        self.link = link
+        connection.onRead = { [unowned self] bytes in
+            link.receive(bytes, deliver: { message, requestID in
+                self.apply(self.core.handle(.received(message, requestID: requestID)))
+            }, reject: { error in
+                self.apply(self.core.handle(.protocolError(error)))
+            })
+        }
+        connection.onClose = { [unowned self] error in
+            self.link = nil
+            self.apply(self.core.handle(.disconnected(error.map { "\($0)" })))
+        }
+        connection.startReading()
+        apply(core.handle(.connected))
+    }
+
+    private func apply(_ directives: [WorkerDirective]) {
+        for directive in directives { execute(directive) }
+    }
+
+    private func execute(_ directive: WorkerDirective) {
+        switch directive {
+        case let .send(message, requestID):
+            link?.send(message, requestID: requestID)
+        case let .openData(path):
+            loop.runInBackground({ () -> Result<Pool, WorkerFailure> in
+                do { return .success(try Pool.open(directory: path, readIDs: false)) }
+                catch { return .failure(WorkerFailure("\(error)")) }
+            }, completion: { [unowned self] result in
+                let opened = result.map { pool -> OpenedData in
+                    self.pool = pool
+                    return OpenedData(fingerprint: pool.fingerprint, rows: pool.rowCount, dimension: pool.dimension ?? 0)
+                }
+                self.apply(self.core.handle(.dataOpened(opened)))
+            })
+        case let .compute(task):
+            guard let pool else { return }
+            loop.runInBackground({ ShardComputer.compute(task, pool: pool) }, completion: { [unowned self] outcome in
+                self.apply(self.core.handle(.computed(task, outcome)))
+            })
+        case let .startHeartbeat(millis):
+            guard heartbeat == nil, let timer = try? LoopTimer(loop: loop) else { return }
+            heartbeat = timer
+            let interval = UInt64(max(millis, 10))
+            timer.start(timeoutMillis: interval, repeatMillis: interval) { [unowned self] in
+                self.apply(self.core.handle(.tick))
+            }
+        case let .log(level, text):
+            switch level {
+            case .debug: logger.debug("\(text)")
+            case .info: logger.info("\(text)")
+            case .warning: logger.warning("\(text)")
+            case .error: logger.error("\(text)")
+            }
+        case let .exit(code, message):
+            finish(code: code, message: message)
+        }
+    }
+
+    private func finish(code: Int32, message: String) {
+        guard exitCode == nil else { return }
+        exitCode = code
+        if !message.isEmpty { logger.error("\(message)") }
+        heartbeat?.close()
+        retryTimer?.close()
+        if let link {
+            link.stop()
+            link.connection.onClose = nil
+            link.connection.closeAfterFlush()
+        }
+        link = nil
+    }
+}

@@ -1,0 +1,223 @@
+import CLibUV
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One TCP stream on the loop. Bytes arrive through `onRead` as they come (not framed: the
+/// caller reassembles frames); `onClose` runs exactly once, with the error if the stream failed
+/// and nil for a clean end or a local close.
+public final class TCPConnection: HandleOwner {
+    public static let readBufferSize = 256 * 1024
+
+    private var box = HandleBox<uv_tcp_t>()
+    private let readBuffer: UnsafeMutableRawPointer
+    private var closeReported = false
+
+    /// Called on the loop thread with bytes valid only during the call.
+    public var onRead: ((UnsafeRawBufferPointer) -> Void)?
+    public var onClose: ((UVError?) -> Void)?
+    /// The peer as `host:port`, for log lines and error messages.
+    public private(set) var peer = "unknown peer"
+    /// Bytes handed to `write` that the kernel has not yet taken.
+    public private(set) var queuedBytes = 0
+
+    init(loop: EventLoop) throws {
+        readBuffer = UnsafeMutableRawPointer.allocate(byteCount: Self.readBufferSize, alignment: 16)
+        let status = uv_tcp_init(loop.raw, box.pointer)
+        if status < 0 {
+            box.discardUninitialized()
+            readBuffer.deallocate()
+            throw UVError("uv_tcp_init", status)
+        }
+        box.attach(self)
+    }
+
+    var stream: UnsafeMutablePointer<uv_stream_t> { box.stream }
+
+    /// Connects to `endpoint`; `completion` gets the open connection or the error.
+    public static func connect(loop: EventLoop, to endpoint: Endpoint,
+                               completion: @escaping (Result<TCPConnection, UVError>) -> Void) {
+        let connection: TCPConnection
+        let address: ResolvedAddress
+        do {
+            connection = try TCPConnection(loop: loop)
+            address = try ResolvedAddress(endpoint)
+        } catch {
+            completion(.failure(error as? UVError ?? UVError("connect \(endpoint)", -1)))
+            return
+        }
+        connection.peer = endpoint.description
+        let request = UnsafeMutablePointer<uv_connect_t>.allocate(capacity: 1)
+        let pending = PendingConnect(connection: connection, completion: completion)
+        request.pointee.data = Unmanaged.passRetained(pending).toOpaque()
+        let status = address.withSockaddr { uv_tcp_connect(request, connection.box.pointer, $0) { request, status in
+            let pending = Unmanaged<PendingConnect>.fromOpaque(request!.pointee.data).takeRetainedValue()
+            request!.deallocate()
+            pending.finish(status)
+        } }
+        if status < 0 {
+            Unmanaged<PendingConnect>.fromOpaque(request.pointee.data).release()
+            request.deallocate()
+            connection.closeSilently()
+            completion(.failure(UVError("connect \(endpoint)", status)))
+        }
+    }
+
+    func didAccept() {
+        var address = sockaddr_storage()
+        var length = Int32(MemoryLayout<sockaddr_storage>.size)
+        withUnsafeMutableBytes(of: &address) { raw in
+            let pointer = raw.baseAddress!.assumingMemoryBound(to: sockaddr.self)
+            if uv_tcp_getpeername(box.pointer, pointer, &length) == 0 {
+                peer = ResolvedAddress.describe(pointer)
+            }
+        }
+        uv_tcp_nodelay(box.pointer, 1)
+    }
+
+    /// Starts delivering bytes to `onRead`. One reusable buffer serves every read.
+    public func startReading() {
+        let status = uv_read_start(stream, { handle, _, buffer in
+            guard let owner = HandleBox<uv_tcp_t>.owner(of: UnsafeMutableRawPointer(handle), as: TCPConnection.self) else { return }
+            buffer!.pointee = uv_buf_init(owner.readBuffer.assumingMemoryBound(to: CChar.self), UInt32(TCPConnection.readBufferSize))
+        }, { stream, count, _ in
+            guard let owner = HandleBox<uv_tcp_t>.owner(of: UnsafeMutableRawPointer(stream), as: TCPConnection.self) else { return }
+            owner.didRead(count)
+        })
+        if status < 0 { fail(UVError("read from \(peer)", status)) }
+    }
+
+    /// Stops reading (back-pressure); `startReading` resumes.
+    public func stopReading() {
+        uv_read_stop(stream)
+    }
+
+    private func didRead(_ count: Int) {
+        if count > 0 {
+            onRead?(UnsafeRawBufferPointer(start: readBuffer, count: count))
+        } else if count < 0 {
+            let error = UVError("read from \(peer)", Int32(count))
+            if error.isEndOfStream { close() } else { fail(error) }
+        }
+        // count == 0 means "nothing this time" (EAGAIN), not end of stream.
+    }
+
+    /// Sends `bytes`, copying what the kernel does not take at once; the copy lives until
+    /// libuv's write callback. Writes on one connection go out in call order.
+    public func write(_ bytes: [UInt8]) {
+        guard !box.closing, !bytes.isEmpty else { return }
+        var offset = 0
+        if queuedBytes == 0 {
+            let written = bytes.withUnsafeBytes { raw -> Int32 in
+                var buffer = uv_buf_init(UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)), UInt32(raw.count))
+                return uv_try_write(stream, &buffer, 1)
+            }
+            if written > 0 { offset = Int(written) }
+            if offset == bytes.count { return }
+        }
+        let remaining = bytes.count - offset
+        let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: remaining, alignment: 1)
+        bytes.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress! + offset, byteCount: remaining) }
+        request.pointee.data = copy
+        queuedBytes += remaining
+        var buffer = uv_buf_init(copy.assumingMemoryBound(to: CChar.self), UInt32(remaining))
+        let status = uv_write(request, stream, &buffer, 1) { request, status in
+            let request = request!
+            let handle = UnsafeMutableRawPointer(request.pointee.handle)
+            request.pointee.data.deallocate()
+            let owner = HandleBox<uv_tcp_t>.owner(of: handle, as: TCPConnection.self)
+            request.deallocate()
+            owner?.didWrite(status)
+        }
+        if status < 0 {
+            copy.deallocate()
+            request.deallocate()
+            queuedBytes -= remaining
+            fail(UVError("write to \(peer)", status))
+        } else {
+            writeSizes.append(remaining)
+        }
+    }
+
+    private var writeSizes: [Int] = []
+
+    private func didWrite(_ status: Int32) {
+        if !writeSizes.isEmpty { queuedBytes -= writeSizes.removeFirst() }
+        if status < 0 && status != UV_ECANCELED.rawValue { fail(UVError("write to \(peer)", status)) }
+    }
+
+    /// Sends what is queued, then closes: the way to deliver a last error frame.
+    public func closeAfterFlush() {
+        guard !box.closing else { return }
+        let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
+        let status = uv_shutdown(request, stream) { request, _ in
+            let handle = UnsafeMutableRawPointer(request!.pointee.handle)
+            request!.deallocate()
+            HandleBox<uv_tcp_t>.owner(of: handle, as: TCPConnection.self)?.close()
+        }
+        if status < 0 {
+            request.deallocate()
+            close()
+        }
+    }
+
+    /// Closes now; queued writes are cancelled.
+    public func close() {
+        finish(nil)
+    }
+
+    private func fail(_ error: UVError) {
+        finish(error)
+    }
+
+    private func finish(_ error: UVError?) {
+        guard !box.closing else { return }
+        box.close()
+        reportClose(error)
+    }
+
+    private func reportClose(_ error: UVError?) {
+        guard !closeReported else { return }
+        closeReported = true
+        let callback = onClose
+        onClose = nil
+        onRead = nil
+        callback?(error)
+    }
+
+    func closeSilently() {
+        closeReported = true
+        box.close()
+    }
+
+    func handleDidClose() {}
+
+    deinit {
+        readBuffer.deallocate()
+    }
+
+    fileprivate func setPeer(_ text: String) { peer = text }
+    fileprivate func enableNoDelay() { uv_tcp_nodelay(box.pointer, 1) }
+}
+
+private final class PendingConnect {
+    let connection: TCPConnection
+    let completion: (Result<TCPConnection, UVError>) -> Void
+
+    init(connection: TCPConnection, completion: @escaping (Result<TCPConnection, UVError>) -> Void) {
+        self.connection = connection
+        self.completion = completion
+    }
+
+    func finish(_ status: Int32) {
+        if status < 0 {
+            let error = UVError("connect \(connection.peer)", status)
+            connection.closeSilently()
+            completion(.failure(error))
+        } else {
+            connection.enableNoDelay()
+            completion(.success(connection))
+        }
+    }
+}

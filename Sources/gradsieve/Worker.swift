@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import SieveCluster
+import SieveUV
+
+struct Worker: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Join a coordinator and score the shards it assigns.",
+        discussion: """
+        Example:
+          gradsieve worker --connect coordinator-host:7070 --data /mnt/pool
+        Without --data the worker opens the coordinator's DATA path. It exits 0 when the
+        coordinator says the run is over.
+        """)
+
+    @Option(help: "The coordinator's HOST:PORT.")
+    var connect: String
+
+    @Option(help: "This machine's path to the pool (default: the coordinator's path).")
+    var data: String?
+
+    @Option(help: "Shards to compute at once (default: 1).")
+    var slots: Int = 1
+
+    @Option(help: "Name shown in the coordinator's logs and run.json (default: host-pid).")
+    var name: String?
+
+    @Option(help: "Keep retrying to reach the coordinator for this many seconds.")
+    var connectTimeout: Double = 30
+
+    @Option(help: "Log level: debug, info, warning, error.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard Endpoint(parsing: connect) != nil else { throw ValidationError("--connect \(connect) is not HOST:PORT") }
+        guard slots > 0 else { throw ValidationError("--slots must be positive, not \(slots)") }
+        guard LogSetup.level(logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not debug, info, warning or error") }
+    }
+
+    func run() throws {
+        let logger = LogSetup.logger("gradsieve.worker", level: logLevel)
+        let workerName = name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        let dataPath = data.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let service = try WorkerService(endpoint: Endpoint(parsing: connect)!, name: workerName, slots: slots,
+                                        dataPath: dataPath, logger: logger, connectTimeoutSeconds: connectTimeout)
+        let code = service.run()
+        if code != 0 { throw ExitCode(code) }
+    }
+}

@@ -1,0 +1,153 @@
+import XCTest
+@testable import SieveCluster
+import SieveWire
+
+/// The coordinator's rules, driven event by event with no sockets and no clock.
+final class CoordinatorCoreTests: XCTestCase {
+    let fingerprint: UInt64 = 0xfeed_beef
+
+    func makeCore(rows: Int = 10, validationRows: Int = 3, dimension: Int = 2, budget: Int = 3,
+                  expect: Int = 1, shardRows: Int = 4) -> CoordinatorCore {
+        let configuration = RunConfiguration(method: "gradalign", budget: budget, expectWorkers: expect, shardRows: shardRows,
+                                             validationShardRows: 2, dataPath: "/data", runID: "r1",
+                                             workerTimeoutMillis: 5000, handshakeTimeoutMillis: 1000)
+        return CoordinatorCore(configuration: configuration,
+                               shape: PoolShape(rows: rows, validationRows: validationRows, dimension: dimension, fingerprint: fingerprint))
+    }
+
+    /// Brings connection `id` through hello and ready; returns the directives of the ready step.
+    @discardableResult
+    func join(_ core: inout CoordinatorCore, _ id: ConnectionID, slots: UInt16 = 1, rows: UInt64 = 10) -> [CoordinatorDirective] {
+        _ = core.handle(.connected(id, peer: "peer\(id)"))
+        let welcome = core.handle(.received(id, .hello(Hello(workerName: "w\(id)", productVersion: "t", slots: slots, dataPath: "")), requestID: 7))
+        XCTAssertTrue(welcome.contains { if case .send(id, .welcome(let w), 7) = $0 { return w.fingerprint == fingerprint }; return false })
+        return core.handle(.received(id, .ready(Ready(fingerprint: fingerprint, rows: rows, dimension: 2)), requestID: 0))
+    }
+
+    func assignments(_ directives: [CoordinatorDirective]) -> [(ConnectionID, Assignment)] {
+        directives.compactMap { if case let .send(id, .assign(a), _) = $0 { return (id, a) }; return nil }
+    }
+
+    func sends(_ directives: [CoordinatorDirective], to target: ConnectionID) -> [Message] {
+        directives.compactMap { if case let .send(id, message, _) = $0, id == target { return message }; return nil }
+    }
+
+    func testEpochStartsOnlyOnceExpectedWorkersJoined() {
+        var core = makeCore(expect: 2)
+        XCTAssertTrue(assignments(join(&core, 1)).isEmpty)
+        let second = join(&core, 2)
+        XCTAssertEqual(assignments(second).map { $0.1.phase }, [.validationSum, .validationSum])
+        XCTAssertEqual(Set(assignments(second).map { $0.0 }), [1, 2])
+    }
+
+    func testFullEpochRanksGloballyAndTiesGoToTheLowerRow() {
+        var core = makeCore()
+        var pending = assignments(join(&core, 1, slots: 8))
+        XCTAssertEqual(pending.map { $0.1.shard }, [0, 1])   // 3 validation rows, 2 per shard
+        // Validation sums: shard 0 -> (1, 0), shard 1 -> (0, 1).
+        var directives: [CoordinatorDirective] = []
+        for (_, a) in pending {
+            let sum: [Double] = a.shard == 0 ? [1, 0] : [0, 1]
+            directives += core.handle(.received(1, .partialSum(PartialSum(epoch: 1, shard: a.shard, attempt: a.attempt, rowCount: UInt64(a.rowCount), sum: sum)), requestID: 0))
+        }
+        let reference = sends(directives, to: 1).compactMap { if case let .reference(r) = $0 { return r }; return nil }
+        XCTAssertEqual(reference.first?.vector, [1, 1])
+        pending = assignments(directives)
+        XCTAssertEqual(pending.map { $0.1.shard }, [0, 1, 2])   // 10 rows, 4 per shard
+        let scores: [Double] = [0.1, 0.9, 0.5, 0.9, 0.2, 0.7, 0.0, 0.7, 0.3, 0.9]
+        var written: EpochResult?
+        for (_, a) in pending.reversed() {
+            let rows = Int(a.rowStart)..<Int(a.rowStart) + Int(a.rowCount)
+            let values = rows.flatMap { [scores[$0], scores[$0]] }
+            let out = core.handle(.received(1, .scores(ShardScores(epoch: 1, shard: a.shard, attempt: a.attempt, rowStart: a.rowStart, rowCount: a.rowCount, columns: ["score", "cosine"], values: values)), requestID: 0))
+            for case let .writeEpoch(result) in out { written = result }
+        }
+        XCTAssertEqual(written?.curriculum.map { $0.row }, [1, 3, 9])
+        let finish = core.handle(.epochWritten(epoch: 1, error: nil))
+        XCTAssertTrue(sends(finish, to: 1).contains { if case let .curriculum(c) = $0 { return c.rows == [1, 3, 9] }; return false })
+        XCTAssertTrue(sends(finish, to: 1).contains { if case let .done(d) = $0 { return d.status == Done.success }; return false })
+        XCTAssertTrue(finish.contains { if case .finish(.success) = $0 { return true }; return false })
+    }
+
+    func testStaleAttemptFromALostWorkerIsIgnored() {
+        var core = makeCore(expect: 1)
+        let first = assignments(join(&core, 1))
+        XCTAssertEqual(first.count, 1)
+        _ = core.handle(.disconnected(1))
+        let rejoined = assignments(join(&core, 2))
+        XCTAssertEqual(rejoined.first?.1.shard, 0)
+        XCTAssertEqual(rejoined.first?.1.attempt, 2)
+        // The old attempt's result, even arriving on the new connection, does not count.
+        let stale = core.handle(.received(2, .partialSum(PartialSum(epoch: 1, shard: 0, attempt: 1, rowCount: 2, sum: [9, 9])), requestID: 0))
+        XCTAssertTrue(assignments(stale).isEmpty)
+        XCTAssertNil(core.partialSums[0])
+    }
+
+    func testSilentWorkerIsDeclaredLostAndItsShardReassigned() {
+        var core = makeCore(expect: 1)
+        _ = join(&core, 1)
+        _ = join(&core, 2, slots: 2)
+        _ = core.handle(.tick(nowMillis: 3000))
+        _ = core.handle(.received(2, .heartbeat(Heartbeat(shardsInFlight: 0)), requestID: 0))
+        let directives = core.handle(.tick(nowMillis: 6000))
+        XCTAssertTrue(directives.contains { if case .close(1, _) = $0 { return true }; return false })
+        XCTAssertEqual(assignments(directives).map { $0.0 }, [2])
+    }
+
+    func testDataMismatchIsRejectedWithAReason() {
+        var core = makeCore()
+        _ = core.handle(.connected(1, peer: "p"))
+        _ = core.handle(.received(1, .hello(Hello(workerName: "w", productVersion: "t", slots: 1, dataPath: "")), requestID: 1))
+        let out = core.handle(.received(1, .ready(Ready(fingerprint: 1, rows: 10, dimension: 2)), requestID: 0))
+        let reject = sends(out, to: 1).compactMap { if case let .reject(r) = $0 { return r }; return nil }.first
+        XCTAssertEqual(reject?.code, RejectCode.dataMismatch.rawValue)
+        XCTAssertTrue(reject?.reason.contains("differs") ?? false)
+        XCTAssertTrue(out.contains { if case .close(1, true) = $0 { return true }; return false })
+    }
+
+    func testFirstMessageOtherThanHelloIsRejected() {
+        var core = makeCore()
+        _ = core.handle(.connected(1, peer: "p"))
+        let out = core.handle(.received(1, .heartbeat(Heartbeat(shardsInFlight: 0)), requestID: 0))
+        XCTAssertEqual(sends(out, to: 1).compactMap { if case let .reject(r) = $0 { return r.code }; return nil }, [RejectCode.badHandshake.rawValue])
+    }
+
+    func testGarbageFromOnePeerClosesOnlyThatPeer() {
+        var core = makeCore(expect: 2)
+        _ = join(&core, 1)
+        _ = join(&core, 2)
+        let out = core.handle(.protocolError(2, WireError(code: .badMagic, message: "bad magic")))
+        XCTAssertTrue(sends(out, to: 2).contains { if case .error = $0 { return true }; return false })
+        XCTAssertTrue(out.contains { if case .close(2, true) = $0 { return true }; return false })
+        XCTAssertFalse(out.contains { if case .close(1, _) = $0 { return true }; return false })
+        XCTAssertFalse(core.isFinished)
+        // Its shard goes to the remaining worker once that one has room.
+        XCTAssertEqual(core.work.hasPending, true)
+    }
+
+    func testShardFailureStopsTheRunNamingTheShardAndRows() {
+        var core = makeCore()
+        let a = assignments(join(&core, 1))[0].1
+        let out = core.handle(.received(1, .shardFailed(ShardFailure(epoch: 1, shard: a.shard, attempt: a.attempt, reason: "v.safetensors: row 1: grad: value is NaN or infinite")), requestID: 0))
+        guard case let .finish(.failure(message))? = out.last else { return XCTFail("run did not fail") }
+        XCTAssertTrue(message.contains("shard 0"))
+        XCTAssertTrue(message.contains("validation rows 0..<2"))
+        XCTAssertTrue(message.contains("NaN"))
+    }
+
+    func testZeroValidationSumFailsTheRun() {
+        var core = makeCore(validationRows: 2)
+        let a = assignments(join(&core, 1))[0].1
+        let out = core.handle(.received(1, .partialSum(PartialSum(epoch: 1, shard: a.shard, attempt: a.attempt, rowCount: 2, sum: [0, 0])), requestID: 0))
+        guard case let .finish(.failure(message))? = out.last else { return XCTFail("run did not fail") }
+        XCTAssertTrue(message.contains("zero vector"))
+    }
+
+    func testMalformedScoresCloseTheWorkerAndRequeue() {
+        var core = makeCore(validationRows: 2, expect: 1)
+        let a = assignments(join(&core, 1))[0].1
+        let out = core.handle(.received(1, .partialSum(PartialSum(epoch: 1, shard: a.shard, attempt: a.attempt, rowCount: 2, sum: [1])), requestID: 0))
+        XCTAssertTrue(out.contains { if case .close(1, true) = $0 { return true }; return false })
+        XCTAssertTrue(core.work.hasPending)
+    }
+}
