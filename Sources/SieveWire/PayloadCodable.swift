@@ -1,0 +1,11 @@
+/// A message body that knows its type byte and its payload encoding.
+///
+/// Each conforming struct writes and reads its fields in the order
+/// `docs/protocol.md` gives, and nothing else: ``Message`` adds the frame
+/// header on the way out and checks version, type and trailing bytes on the
+/// way in.
+protocol PayloadCodable {
+    static var messageType: MessageType { get }
+    func encode(into writer: inout ByteWriter)
+    init(from reader: inout ByteReader) throws
+}

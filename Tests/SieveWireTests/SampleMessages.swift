@@ -1,0 +1,80 @@
+import SieveWire
+
+/// Messages with values chosen to catch encoding mistakes: extremes of every
+/// integer width, signed zero and extreme doubles, empty and non-ASCII strings,
+/// empty arrays.
+enum SampleMessages {
+    static let awkwardDoubles: [Double] = [
+        -0.0, 0.0, 1e-300, -1e-300, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
+        .leastNonzeroMagnitude, .infinity, -.infinity, 1.5, -2.25, .pi,
+    ]
+
+    /// At least one of every message type, most of them more than once.
+    static let all: [Message] = [
+        .hello(Hello(workerName: "worker-α", productVersion: "0.1.0", slots: 4, dataPath: "")),
+        .hello(Hello(workerName: "", productVersion: "", slots: .max, dataPath: "/data/ünïcödé/日本語.gsd")),
+        .welcome(
+            Welcome(
+                workerID: .max, heartbeatMillis: 1500, runID: "run-2026-11-21", dataPath: "/srv/data.gsd",
+                fingerprint: 0xDEAD_BEEF_CAFE_F00D, method: "gradient-dot", shardRows: 4096,
+                validationShardRows: 1024)),
+        .welcome(
+            Welcome(
+                workerID: 0, heartbeatMillis: 0, runID: "", dataPath: "", fingerprint: 0, method: "", shardRows: 0,
+                validationShardRows: 0)),
+        .reject(Reject(code: .dataMismatch, reason: "fingerprint 0x1 does not match 0x2 — check --data")),
+        .reject(Reject(code: 999, reason: "")),
+        .ready(Ready(fingerprint: .max, rows: 1 << 40, dimension: 768)),
+        .heartbeat(Heartbeat(shardsInFlight: 0)),
+        .heartbeat(Heartbeat(shardsInFlight: .max)),
+        .reference(Reference(epoch: 3, vector: awkwardDoubles)),
+        .reference(Reference(epoch: .max, vector: [])),
+        .assign(Assignment(epoch: 1, phase: .validationSum, shard: 7, attempt: 0, rowStart: 0, rowCount: 1024)),
+        .assign(Assignment(epoch: .max, phase: .score, shard: .max, attempt: .max, rowStart: .max, rowCount: .max)),
+        .partialSum(PartialSum(epoch: 2, shard: 5, attempt: 1, rowCount: 1024, sum: awkwardDoubles)),
+        .partialSum(PartialSum(epoch: 0, shard: 0, attempt: 0, rowCount: 0, sum: [])),
+        .scores(
+            ShardScores(
+                epoch: 4, shard: 9, attempt: 2, rowStart: 1 << 33, rowCount: 4, columns: ["score", "norm", "ßcore"],
+                values: awkwardDoubles)),
+        .scores(ShardScores(epoch: 0, shard: 0, attempt: 0, rowStart: 0, rowCount: 0, columns: [], values: [])),
+        .scores(ShardScores(epoch: 1, shard: 1, attempt: 1, rowStart: 10, rowCount: 0, columns: ["", "x"], values: [])),
+        .shardFailed(ShardFailure(epoch: 1, shard: 2, attempt: 3, reason: "row 17: NaN gradient ⚠︎")),
+        .shardFailed(ShardFailure(epoch: 0, shard: 0, attempt: 0, reason: "")),
+        .curriculum(
+            CurriculumMessage(epoch: 5, rows: [0, 1, .max, 1 << 63], scores: [-0.0, 1e-300, .greatestFiniteMagnitude, -1])),
+        .curriculum(CurriculumMessage(epoch: 0, rows: [], scores: [])),
+        .done(Done(status: Done.success, message: "selected 12345 rows")),
+        .done(Done(status: Done.failed, message: "")),
+        .error(ErrorMessage(code: 6, message: "malformed field hello.slots: needs 2 bytes but only 1 are left")),
+        .error(ErrorMessage(code: 100, message: "out of memory — 内存不足")),
+    ]
+
+    /// One small, realistic message of every type, in type order, for the hex
+    /// examples in docs/protocol.md.
+    static let examples: [(message: Message, requestID: UInt32)] = [
+        (.hello(Hello(workerName: "w1", productVersion: "0.1.0", slots: 2, dataPath: "")), 1),
+        (
+            .welcome(
+                Welcome(
+                    workerID: 1, heartbeatMillis: 1000, runID: "r1", dataPath: "/d.gsd",
+                    fingerprint: 0x0123_4567_89AB_CDEF, method: "dot", shardRows: 4096, validationShardRows: 1024)), 1
+        ),
+        (.reject(Reject(code: .runOver, reason: "run over")), 1),
+        (.ready(Ready(fingerprint: 0x0123_4567_89AB_CDEF, rows: 100_000, dimension: 3)), 0),
+        (.heartbeat(Heartbeat(shardsInFlight: 2)), 0),
+        (.reference(Reference(epoch: 1, vector: [1.0, -0.0, 0.5])), 0),
+        (.assign(Assignment(epoch: 1, phase: .score, shard: 7, attempt: 0, rowStart: 28672, rowCount: 4096)), 42),
+        (.partialSum(PartialSum(epoch: 1, shard: 0, attempt: 0, rowCount: 1024, sum: [2.0, -1.5, 0.25])), 41),
+        (
+            .scores(
+                ShardScores(
+                    epoch: 1, shard: 7, attempt: 0, rowStart: 28672, rowCount: 2, columns: ["score", "norm"],
+                    values: [0.5, 1.0, -0.25, 2.0])), 42
+        ),
+        (.shardFailed(ShardFailure(epoch: 1, shard: 7, attempt: 0, reason: "disk")), 42),
+        (.curriculum(CurriculumMessage(epoch: 1, rows: [28672, 5], scores: [0.5, -0.25])), 0),
+        (.done(Done(status: Done.success, message: "ok")), 0),
+        (.error(ErrorMessage(code: 3, message: "bad magic")), 0),
+    ]
+}
