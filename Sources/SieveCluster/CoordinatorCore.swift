@@ -171,7 +171,7 @@ public struct CoordinatorCore {
     private mutating func protocolError(_ id: ConnectionID, _ error: WireError, _ out: inout [CoordinatorDirective]) {
         guard let peer = peers[id] else { return }
         if peer.state == .handshaking && error.code == .unsupportedVersion {
-            reject(id, .unsupportedVersion, "\(error.message); this coordinator speaks protocol version \(Wire.protocolVersion)", &out)
+            reject(id, .unsupportedProtocolVersion, "\(error.message); this coordinator speaks protocol version \(Wire.protocolVersion)", &out)
             return
         }
         out.append(.log(.warning, "protocol error from \(peer.address): \(error.message); closing that connection"))

@@ -83,9 +83,10 @@ enum ShardComputer {
     }
 
     static func floats(_ pool: Pool, _ name: String, _ segment: RowSegment) throws -> [Float] {
-        var buffer: [Float] = []
-        pool.copyFloats(name, segment: segment, into: &buffer)
-        return buffer
+        guard let values = pool.floats(name, segment) else {
+            throw DataError(file: pool.signalFiles[segment.file].path, row: segment.row, field: name, message: "tensor is missing")
+        }
+        return values
     }
 
     static func elementType(_ type: DType) -> ElementType {
