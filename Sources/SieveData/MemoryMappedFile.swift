@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A whole file mapped read-only into memory.
+///
+/// Pool files can be many gigabytes; mapping lets the kernel page data in on
+/// demand and share it between processes, instead of copying it into the
+/// heap. The mapping lives exactly as long as this object (`munmap` in
+/// `deinit`), so views from `bytes` must not outlive it. An empty file maps
+/// to an empty buffer.
+public final class MemoryMappedFile: @unchecked Sendable {
+    public let path: String
+    /// The file size in bytes at the time it was mapped.
+    public let size: Int
+    /// A view of the whole file.
+    public let bytes: UnsafeRawBufferPointer
+    private let base: UnsafeMutableRawPointer?
+
+    /// Maps `path`. Throws a `DataError` naming the file if it cannot be
+    /// opened, is not a regular file or cannot be mapped.
+    public init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            let message = code == ENOENT ? "file not found" : "cannot open: \(String(cString: strerror(code)))"
+            throw DataError(file: path, message: message)
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw DataError(file: path, message: "cannot stat: \(String(cString: strerror(errno)))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw DataError(file: path, message: "not a regular file")
+        }
+        size = Int(info.st_size)
+        if size == 0 {
+            base = nil
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let mapped, mapped != MAP_FAILED else {
+            throw DataError(file: path, message: "cannot map: \(String(cString: strerror(errno)))")
+        }
+        base = mapped
+        bytes = UnsafeRawBufferPointer(start: mapped, count: size)
+    }
+
+    deinit {
+        if let base { munmap(base, size) }
+    }
+}
