@@ -168,7 +168,7 @@ public struct CoordinatorCore {
         drop(id, flush: true, &out)
     }
 
-    private mutating func protocolError(_ id: ConnectionID, _ error: WireError, _ out: inout [CoordinatorDirective]) {
+    mutating func protocolError(_ id: ConnectionID, _ error: WireError, _ out: inout [CoordinatorDirective]) {
         guard let peer = peers[id] else { return }
         if peer.state == .handshaking && error.code == .unsupportedVersion {
             reject(id, .unsupportedProtocolVersion, "\(error.message); this coordinator speaks protocol version \(Wire.protocolVersion)", &out)

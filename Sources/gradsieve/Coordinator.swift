@@ -11,7 +11,7 @@ struct Coordinator: ParsableCommand {
         The epoch starts once --expect-workers workers have joined; later ones take shards too.
         """)
 
-    @OptionGroup var run: RunOptions
+    @OptionGroup var options: RunOptions
 
     @Option(help: "HOST:PORT to listen on (port 0 picks a free one).")
     var listen: String = "127.0.0.1:7070"
@@ -25,8 +25,8 @@ struct Coordinator: ParsableCommand {
     }
 
     func run() throws {
-        let logger = LogSetup.logger("gradsieve.coordinator", level: run.logLevel)
-        let setup = try RunSetup(options: run, expectWorkers: expectWorkers)
+        let logger = LogSetup.logger("gradsieve.coordinator", level: options.logLevel)
+        let setup = try RunSetup(options: options, expectWorkers: expectWorkers)
         let outcome = try setup.serve(endpoint: Endpoint(parsing: listen)!, logger: logger) { _ in }
         try exitFor(outcome)
     }

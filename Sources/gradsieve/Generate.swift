@@ -54,8 +54,8 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         let generator = PoolGenerator(rows: rows, dimension: dim, dtype: elementType!, validationRows: validation,
-                                      seed: seed, rowsPerFile: rowsPerFile)
-        try generator.write(to: out, overwrite: force)
+                                      seed: seed, rowsPerFile: rowsPerFile, overwrite: force)
+        try generator.write(to: out)
         print("wrote \(rows) rows (d = \(dim), \(dtype)) and \(validation) validation rows to \(out)")
     }
 }

@@ -12,7 +12,7 @@ struct Select: ParsableCommand {
         Gives the same curriculum as `gradsieve coordinator` plus hand-started workers.
         """)
 
-    @OptionGroup var run: RunOptions
+    @OptionGroup var options: RunOptions
 
     @Option(help: "Local worker processes to start.")
     var workers: Int = 2
@@ -26,15 +26,15 @@ struct Select: ParsableCommand {
     }
 
     func run() throws {
-        let logger = LogSetup.logger("gradsieve.select", level: run.logLevel)
-        let setup = try RunSetup(options: run, expectWorkers: workers)
+        let logger = LogSetup.logger("gradsieve.select", level: options.logLevel)
+        let setup = try RunSetup(options: options, expectWorkers: workers)
         var children: [ChildProcess] = []
         var running = 0
         let outcome = try setup.serve(endpoint: Endpoint(host: "127.0.0.1", port: 0), logger: logger) { service in
             let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
             for index in 0..<workers {
                 let arguments = ["worker", "--connect", "127.0.0.1:\(service.port)", "--data", setup.configuration.dataPath,
-                                 "--slots", "\(slots)", "--name", "local-\(index + 1)", "--log-level", run.logLevel]
+                                 "--slots", "\(slots)", "--name", "local-\(index + 1)", "--log-level", options.logLevel]
                 let child = try ChildProcess(loop: service.loop, path: executable, arguments: arguments) { status, signal in
                     running -= 1
                     if status != 0 || signal != 0 {
