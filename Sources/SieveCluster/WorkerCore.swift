@@ -163,14 +163,16 @@ public struct WorkerCore {
             let text = "cannot open the data: \(failure.message)"
             return [.send(.error(ErrorMessage(code: 104, message: text)), requestID: 0), .exit(code: 1, message: text)]
         case let .success(data):
-            guard data.fingerprint == welcome.fingerprint else {
-                state = .finished
-                let text = "this worker's data differs from the coordinator's (fingerprint \(String(data.fingerprint, radix: 16)) vs \(String(welcome.fingerprint, radix: 16))); point --data at the same pool"
-                return [.send(.error(ErrorMessage(code: 104, message: text)), requestID: 0), .exit(code: 1, message: text)]
+            // A mismatch is still reported with `ready`: the coordinator compares fingerprints and
+            // rejects with the reason, so the decision and its message live in one place.
+            var out: [WorkerDirective] = []
+            if data.fingerprint == welcome.fingerprint {
+                state = .ready
+            } else {
+                out.append(.log(.warning, "this worker's data has fingerprint \(String(data.fingerprint, radix: 16)), the coordinator's \(String(welcome.fingerprint, radix: 16))"))
             }
-            state = .ready
             let ready = Ready(fingerprint: data.fingerprint, rows: UInt64(data.rows), dimension: UInt32(data.dimension))
-            return [.send(.ready(ready), requestID: 0)]
+            return out + [.send(.ready(ready), requestID: 0)]
         }
     }
 
