@@ -17,12 +17,14 @@ struct PhaseWork {
     var isComplete: Bool { doneCount == done.count }
     var hasPending: Bool { !pending.isEmpty }
 
-    /// Takes the lowest waiting shard for `connection`, with its new attempt number.
+    /// Takes the lowest waiting shard for `connection`, with its attempt number (0 the first
+    /// time, one more for each reassignment).
     mutating func take(for connection: Int) -> (shard: Int, attempt: UInt32)? {
         guard let shard = pending.popLast() else { return nil }
+        let attempt = attempts[shard]
         attempts[shard] += 1
-        inFlight[shard] = (connection, attempts[shard])
-        return (shard, attempts[shard])
+        inFlight[shard] = (connection, attempt)
+        return (shard, attempt)
     }
 
     /// True when a result for (shard, attempt) from `connection` is the one awaited; a result

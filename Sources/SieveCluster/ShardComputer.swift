@@ -16,6 +16,8 @@ enum ShardComputer {
                 guard let reference = task.reference else { return .failed("no reference vector for the score phase") }
                 let (columns, values) = try gradAlignScores(pool, rows, reference)
                 return .scores(columns: columns, values: values)
+            case .trainingSum:
+                return .failed("training sums are not part of gradalign")
             }
         } catch {
             return .failed("\(error)")

@@ -18,6 +18,8 @@ public enum Message: Equatable, Sendable {
     case curriculum(CurriculumMessage)
     case done(Done)
     case error(ErrorMessage)
+    case assignPart(PartAssignment)
+    case partPicks(PartPicks)
 
     /// The type byte this message is sent with.
     public var type: MessageType { Swift.type(of: body).messageType }
@@ -83,6 +85,8 @@ public enum Message: Equatable, Sendable {
         case .curriculum: .curriculum(try CurriculumMessage(from: &reader))
         case .done: .done(try Done(from: &reader))
         case .error: .error(try ErrorMessage(from: &reader))
+        case .assignPart: .assignPart(try PartAssignment(from: &reader))
+        case .partPicks: .partPicks(try PartPicks(from: &reader))
         }
     }
 
@@ -102,6 +106,8 @@ public enum Message: Equatable, Sendable {
         case .curriculum(let body): body
         case .done(let body): body
         case .error(let body): body
+        case .assignPart(let body): body
+        case .partPicks(let body): body
         }
     }
 }

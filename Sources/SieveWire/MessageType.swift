@@ -4,7 +4,7 @@
 /// message gets a new number.
 public enum MessageType: UInt8, Sendable, CaseIterable {
     case hello = 1, welcome, reject, ready, heartbeat, reference, assign, partialSum, scores, shardFailed,
-        curriculum, done, error
+        curriculum, done, error, assignPart, partPicks
 
     /// The name used in `docs/protocol.md` and as the prefix of field names in errors.
     public var name: String {
@@ -22,6 +22,8 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
         case .curriculum: "curriculum"
         case .done: "done"
         case .error: "error"
+        case .assignPart: "assignPart"
+        case .partPicks: "partPicks"
         }
     }
 }

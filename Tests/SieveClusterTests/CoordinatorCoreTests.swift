@@ -76,9 +76,9 @@ final class CoordinatorCoreTests: XCTestCase {
         _ = core.handle(.disconnected(1))
         let rejoined = assignments(join(&core, 2))
         XCTAssertEqual(rejoined.first?.1.shard, 0)
-        XCTAssertEqual(rejoined.first?.1.attempt, 2)
+        XCTAssertEqual(rejoined.first?.1.attempt, 1)
         // The old attempt's result, even arriving on the new connection, does not count.
-        let stale = core.handle(.received(2, .partialSum(PartialSum(epoch: 1, shard: 0, attempt: 1, rowCount: 2, sum: [9, 9])), requestID: 0))
+        let stale = core.handle(.received(2, .partialSum(PartialSum(epoch: 1, shard: 0, attempt: 0, rowCount: 2, sum: [9, 9])), requestID: 0))
         XCTAssertTrue(assignments(stale).isEmpty)
         XCTAssertNil(core.partialSums[0])
     }

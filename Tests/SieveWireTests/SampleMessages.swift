@@ -48,6 +48,11 @@ enum SampleMessages {
         .done(Done(status: Done.failed, message: "")),
         .error(ErrorMessage(code: 6, message: "malformed field hello.slots: needs 2 bytes but only 1 are left")),
         .error(ErrorMessage(code: 100, message: "out of memory — 内存不足")),
+        .assign(Assignment(epoch: 2, phase: .trainingSum, shard: 3, attempt: 1, rowStart: 12288, rowCount: 4096)),
+        .assignPart(PartAssignment(epoch: 1, part: 7, attempt: 2, budget: 100, rows: [0, 5, .max])),
+        .assignPart(PartAssignment(epoch: 0, part: 0, attempt: 0, budget: 0, rows: [])),
+        .partPicks(PartPicks(epoch: 1, part: 7, attempt: 2, picks: [5, 0], value: 12.5)),
+        .partPicks(PartPicks(epoch: .max, part: .max, attempt: .max, picks: [], value: -0.0)),
     ]
 
     /// One small, realistic message of every type, in type order, for the hex
@@ -76,5 +81,7 @@ enum SampleMessages {
         (.curriculum(CurriculumMessage(epoch: 1, rows: [28672, 5], scores: [0.5, -0.25])), 0),
         (.done(Done(status: Done.success, message: "ok")), 0),
         (.error(ErrorMessage(code: 3, message: "bad magic")), 0),
+        (.assignPart(PartAssignment(epoch: 1, part: 3, attempt: 0, budget: 2, rows: [5, 9, 40])), 43),
+        (.partPicks(PartPicks(epoch: 1, part: 3, attempt: 0, picks: [9, 5], value: 2.75)), 43),
     ]
 }
