@@ -35,7 +35,7 @@ final class MessageDecodeErrorTests: XCTestCase {
     }
 
     func testUnknownMessageTypeIsRejectedWithItsNumber() {
-        for type: UInt8 in [0, 14, 255] {
+        for type: UInt8 in [0, 16, 255] {
             let error = decodeError(Frame(type: type, requestID: 0, payload: []))
             XCTAssertEqual(error?.code, .unknownMessageType)
             XCTAssertTrue(error?.message.contains("\(type)") ?? false, "\(String(describing: error))")
@@ -102,7 +102,7 @@ final class MessageDecodeErrorTests: XCTestCase {
         var payload = Message.assign(
             Assignment(epoch: 1, phase: .score, shard: 2, attempt: 0, rowStart: 0, rowCount: 1)
         ).encodePayload()
-        payload[4] = 3
+        payload[4] = 4
         let error = decodeError(frame(.assign, payload))
         XCTAssertEqual(error?.code, .malformedField)
         XCTAssertTrue(error?.message.hasPrefix("malformed field assign.phase:") ?? false, "\(String(describing: error))")
