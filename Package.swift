@@ -35,7 +35,7 @@ let package = Package(
         .executableTarget(
             name: "gradsieve",
             dependencies: [
-                "SieveCluster", "SieveData", "SieveWire",
+                "SieveCluster", "SieveData", "SieveWire", "SieveSelect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "SieveDataTests", dependencies: ["SieveData"]),
         .testTarget(name: "SieveSelectTests", dependencies: ["SieveSelect", "SieveKernels"]),
         .testTarget(name: "SieveClusterTests", dependencies: ["SieveCluster", "SieveWire", "SieveUV"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SieveData", "gradsieve"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SieveData", "SieveSelect", "SieveWire", "gradsieve"]),
     ],
     swiftLanguageModes: [.v5]
 )

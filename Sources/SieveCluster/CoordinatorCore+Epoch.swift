@@ -1,14 +1,31 @@
 import SieveSelect
 import SieveWire
 
-/// The phases of an epoch: assignment, results, reduction, ranking.
+/// The steps of an epoch: assignment, results, reduction, scoring, selection.
 extension CoordinatorCore {
     mutating func startEpoch(_ epoch: Int, _ out: inout [CoordinatorDirective]) {
-        out.append(.log(.info, "epoch \(epoch): summing \(shape.validationRows) validation gradients in \(validationLayout.count) shard(s)"))
-        stage = .running(epoch: epoch, phase: .validationSum)
-        work = PhaseWork(shards: validationLayout.count)
-        partialSums = Array(repeating: nil, count: validationLayout.count)
-        announcePhase(&out)
+        reference = []
+        scoreColumns = []
+        scoreValues = []
+        if let reduction = configuration.method.reduction {
+            let layout = self.layout(for: .reduce(reduction))
+            out.append(.log(.info, "epoch \(epoch): \(EpochStep.reduce(reduction).name) over \(layout.total) rows in \(layout.count) shard(s)"))
+            begin(epoch, .reduce(reduction), shards: layout.count, &out)
+            partialSums = Array(repeating: nil, count: layout.count)
+            if layout.count == 0 { finishReduction(&out) }
+        } else if configuration.method.scoresRows {
+            beginScoring(epoch, &out)
+        } else {
+            stage = .running(epoch: epoch, step: .score)
+            select(&out)
+        }
+    }
+
+    mutating func begin(_ epoch: Int, _ step: EpochStep, shards: Int, _ out: inout [CoordinatorDirective]) {
+        stage = .running(epoch: epoch, step: step)
+        work = PhaseWork(shards: shards)
+        out.append(.progress(PhaseProgress(epoch: epoch, phase: step.name, shardsDone: 0, shardsTotal: shards,
+                                           rowsDone: 0, finished: false)))
         assignWork(&out)
     }
 
@@ -17,32 +34,47 @@ extension CoordinatorCore {
         return nil
     }
 
-    var currentPhase: Phase? {
-        if case let .running(_, phase) = stage { return phase }
+    var currentStep: EpochStep? {
+        if case let .running(_, step) = stage { return step }
         return nil
     }
 
-    /// Fills every ready worker's free slots with the lowest waiting shards.
+    func layout(for step: EpochStep) -> ShardLayout {
+        step == .reduce(.validationSum) ? validationLayout : trainingLayout
+    }
+
+    /// Fills every ready worker's free slots with the lowest waiting shards (or parts).
     mutating func assignWork(_ out: inout [CoordinatorDirective]) {
-        guard let epoch = currentEpoch, let phase = currentPhase else { return }
-        let layout = phase == .validationSum ? validationLayout : trainingLayout
+        guard let epoch = currentEpoch, let step = currentStep, step != .finalGreedy else { return }
         for id in peers.keys.sorted() where peers[id]!.state == .ready {
             while peers[id]!.inFlight.count < peers[id]!.slots, let (shard, attempt) = work.take(for: id) {
                 peers[id]!.inFlight.insert(shard)
-                let rows = layout.rows(of: shard)
-                let assignment = Assignment(epoch: UInt32(epoch), phase: phase, shard: UInt32(shard), attempt: attempt,
-                                            rowStart: UInt64(rows.lowerBound), rowCount: UInt32(rows.count))
-                out.append(.send(id, .assign(assignment), requestID: nextRequestID))
+                out.append(.send(id, assignment(epoch, step, shard, attempt), requestID: nextRequestID))
                 nextRequestID &+= 1
             }
         }
     }
 
+    func assignment(_ epoch: Int, _ step: EpochStep, _ shard: Int, _ attempt: UInt32) -> Message {
+        let phase: Phase
+        switch step {
+        case .diversity:
+            let budget = UInt32(min(diversity.budget, diversity.parts[shard].count))
+            return .assignPart(PartAssignment(epoch: UInt32(epoch), part: UInt32(shard), attempt: attempt, budget: budget,
+                                              rows: diversity.parts[shard].map { UInt64($0) }))
+        case let .reduce(reduction): phase = reduction
+        case .score, .finalGreedy: phase = .score
+        }
+        let rows = layout(for: step).rows(of: shard)
+        return .assign(Assignment(epoch: UInt32(epoch), phase: phase, shard: UInt32(shard), attempt: attempt,
+                                  rowStart: UInt64(rows.lowerBound), rowCount: UInt32(rows.count)))
+    }
+
     /// Checks that a result answers the assignment in flight; stale or foreign results are
     /// dropped quietly (a worker that stalled and woke up must not count twice).
-    mutating func claim(_ id: ConnectionID, epoch: UInt32, phase: Phase, shard: UInt32, attempt: UInt32,
+    mutating func claim(_ id: ConnectionID, epoch: UInt32, steps: [EpochStep], shard: UInt32, attempt: UInt32,
                         _ out: inout [CoordinatorDirective]) -> Bool {
-        guard currentEpoch == Int(epoch), currentPhase == phase,
+        guard currentEpoch == Int(epoch), let step = currentStep, steps.contains(step),
               work.isCurrent(shard: Int(shard), attempt: attempt, connection: id) else {
             out.append(.log(.debug, "ignored a stale result for shard \(shard) attempt \(attempt) from \(peers[id]?.address ?? "?")"))
             return false
@@ -50,63 +82,74 @@ extension CoordinatorCore {
         return true
     }
 
-    /// A progress report with nothing done yet, so the shell can time the phase from its start.
-    func announcePhase(_ out: inout [CoordinatorDirective]) {
-        out.append(.progress(PhaseProgress(epoch: currentEpoch ?? 0, phase: phaseName, shardsDone: 0,
-                                           shardsTotal: work.total, rowsDone: 0, finished: false)))
-    }
-
-    var phaseName: String { currentPhase == .validationSum ? "validation sum" : "score" }
-
     mutating func markDone(_ id: ConnectionID, _ shard: Int, rows: Int, _ out: inout [CoordinatorDirective]) {
         work.complete(shard)
         peers[id]?.inFlight.remove(shard)
-        out.append(.progress(PhaseProgress(epoch: currentEpoch ?? 0, phase: phaseName, shardsDone: work.doneCount,
+        out.append(.progress(PhaseProgress(epoch: currentEpoch ?? 0, phase: currentStep?.name ?? "", shardsDone: work.doneCount,
                                            shardsTotal: work.total, rowsDone: rows, finished: work.isComplete)))
     }
 
+    /// The length of the reduced vector: d for gradient sums, K for limr's reward sums.
+    var reductionLength: Int { configuration.method == .limr ? shape.rewardEpochs : shape.dimension }
+
     mutating func acceptPartialSum(_ id: ConnectionID, _ sum: PartialSum, _ out: inout [CoordinatorDirective]) {
-        guard claim(id, epoch: sum.epoch, phase: .validationSum, shard: sum.shard, attempt: sum.attempt, &out) else { return }
+        guard claim(id, epoch: sum.epoch, steps: [.reduce(.validationSum), .reduce(.trainingSum)], shard: sum.shard,
+                    attempt: sum.attempt, &out) else { return }
         let shard = Int(sum.shard)
-        let rows = validationLayout.rows(of: shard)
-        guard sum.sum.count == shape.dimension, sum.rowCount == UInt64(rows.count), sum.sum.allSatisfy(\.isFinite) else {
-            let problem = "partialSum for shard \(shard) has \(sum.sum.count) values for \(sum.rowCount) rows; expected \(shape.dimension) finite values for \(rows.count) rows"
+        let rows = layout(for: currentStep!).rows(of: shard)
+        guard sum.sum.count == reductionLength, sum.rowCount == UInt64(rows.count), sum.sum.allSatisfy(\.isFinite) else {
+            let problem = "partialSum for shard \(shard) has \(sum.sum.count) values for \(sum.rowCount) rows; expected \(reductionLength) finite values for \(rows.count) rows"
             protocolError(id, WireError(code: .malformedField, message: problem), &out)
             return
         }
         partialSums[shard] = sum.sum
         markDone(id, shard, rows: rows.count, &out)
-        if work.isComplete { finishValidationSum(&out) } else { assignWork(&out) }
+        if work.isComplete { finishReduction(&out) } else { assignWork(&out) }
     }
 
-    /// g_val = sum of the shard sums, added in shard order in Float64, so the reference is the
-    /// same bits whatever the number of workers.
-    mutating func finishValidationSum(_ out: inout [CoordinatorDirective]) {
+    /// The reference = the shard sums added in shard order in Float64, so it is the same bits
+    /// whatever the number of workers. Each method checks that its reference is usable.
+    mutating func finishReduction(_ out: inout [CoordinatorDirective]) {
         guard let epoch = currentEpoch else { return }
-        var total = [Double](repeating: 0, count: shape.dimension)
+        var total = [Double](repeating: 0, count: reductionLength)
         for partial in partialSums {
             for j in total.indices { total[j] += partial![j] }
         }
-        let norm = total.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        guard norm > 0 else {
-            fail("the validation gradients sum to the zero vector, so gradalign has no direction to align with", &out)
-            return
+        switch configuration.method {
+        case .gradalign:
+            let norm = total.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            guard norm > 0 else {
+                fail("the validation gradients sum to the zero vector, so gradalign has no direction to align with", &out)
+                return
+            }
+            out.append(.log(.info, "epoch \(epoch): |g_val| = \(norm)"))
+        case .limr:
+            do {
+                _ = try LIMR.denominator(mean: LIMR.mean(sum: total, rowCount: shape.rows))
+            } catch {
+                fail("\(error)", &out)
+                return
+            }
+        default:
+            break
         }
         reference = total
-        out.append(.log(.info, "epoch \(epoch): |g_val| = \(norm); scoring \(shape.rows) rows in \(trainingLayout.count) shard(s)"))
-        stage = .running(epoch: epoch, phase: .score)
-        work = PhaseWork(shards: trainingLayout.count)
-        scoreColumns = []
-        scoreValues = []
         for id in peers.keys.sorted() where peers[id]!.state == .ready {
             out.append(.send(id, .reference(Reference(epoch: UInt32(epoch), vector: reference)), requestID: 0))
         }
-        announcePhase(&out)
-        assignWork(&out)
+        beginScoring(epoch, &out)
+    }
+
+    mutating func beginScoring(_ epoch: Int, _ out: inout [CoordinatorDirective]) {
+        out.append(.log(.info, "epoch \(epoch): scoring \(shape.rows) rows in \(trainingLayout.count) shard(s)"))
+        scoreColumns = []
+        scoreValues = []
+        begin(epoch, .score, shards: trainingLayout.count, &out)
+        if trainingLayout.count == 0 { select(&out) }
     }
 
     mutating func acceptScores(_ id: ConnectionID, _ scores: ShardScores, _ out: inout [CoordinatorDirective]) {
-        guard claim(id, epoch: scores.epoch, phase: .score, shard: scores.shard, attempt: scores.attempt, &out) else { return }
+        guard claim(id, epoch: scores.epoch, steps: [.score], shard: scores.shard, attempt: scores.attempt, &out) else { return }
         let shard = Int(scores.shard)
         let rows = trainingLayout.rows(of: shard)
         if scoreColumns.isEmpty && !scores.columns.isEmpty {
@@ -124,23 +167,93 @@ extension CoordinatorCore {
             for (offset, value) in scores.values.enumerated() { target[rows.lowerBound * width + offset] = value }
         }
         markDone(id, shard, rows: rows.count, &out)
-        if work.isComplete { finishScoring(&out) } else { assignWork(&out) }
+        if work.isComplete { select(&out) } else { assignWork(&out) }
     }
 
-    /// Ranks every row globally (best score first, ties to the lower row) and hands the epoch
-    /// to the shell to write.
-    mutating func finishScoring(_ out: inout [CoordinatorDirective]) {
-        guard let epoch = currentEpoch else { return }
+    /// One column of the score table, by name.
+    func column(_ name: String) -> [Double]? {
+        guard let index = scoreColumns.firstIndex(of: name) else { return nil }
         let width = scoreColumns.count
-        let scores = (0..<shape.rows).map { scoreValues[$0 * width] }
-        let picked = Ranking.top(configuration.budget, of: scores)
-        let norm = reference.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return (0..<shape.rows).map { scoreValues[$0 * width + index] }
+    }
+
+    /// Applies the method's selection to the gathered scores; with representativeness on, the
+    /// selection (enlarged by the pool factor) becomes the candidates of GreeDi.
+    mutating func select(_ out: inout [CoordinatorDirective]) {
+        guard let epoch = currentEpoch else { return }
+        let parameters = configuration.parameters
+        let wanted = parameters.budget.map { parameters.diversity ? $0 * parameters.poolFactor : $0 }
+        let selection = EpochSelection.select(method: configuration.method, parameters: parameters, budget: wanted,
+                                              epoch: epoch, mu: gainrlMu, rows: shape.rows, column: column)
+        switch selection {
+        case let .failure(error):
+            fail("\(error)", &out)
+        case let .success(rows):
+            guard parameters.diversity, let budget = parameters.budget, rows.count > budget else {
+                finishEpoch(rows, facilityLocationValue: nil, &out)
+                return
+            }
+            startDiversity(epoch, candidates: rows, budget: budget, &out)
+        }
+    }
+
+    mutating func startDiversity(_ epoch: Int, candidates: [Int], budget: Int, _ out: inout [CoordinatorDirective]) {
+        let parts = FacilityLocation.partition(candidates: candidates.sorted(), parts: configuration.parameters.partitions)
+        diversity = DiversityState(candidates: candidates, parts: parts, budget: budget,
+                                   picks: Array(repeating: nil, count: parts.count))
+        out.append(.log(.info, "epoch \(epoch): facility location over \(candidates.count) candidates in \(parts.count) part(s)"))
+        begin(epoch, .diversity, shards: parts.count, &out)
+    }
+
+    mutating func acceptPartPicks(_ id: ConnectionID, _ picks: PartPicks, _ out: inout [CoordinatorDirective]) {
+        guard claim(id, epoch: picks.epoch, steps: [.diversity], shard: picks.part, attempt: picks.attempt, &out) else { return }
+        let part = Int(picks.part)
+        let allowed = Set(diversity.parts[part])
+        let rows = picks.picks.map { Int($0) }
+        guard rows.count == min(diversity.budget, allowed.count), rows.allSatisfy(allowed.contains), Set(rows).count == rows.count else {
+            let problem = "partPicks for part \(part) has \(rows.count) rows; expected \(min(diversity.budget, allowed.count)) distinct rows of the part"
+            protocolError(id, WireError(code: .malformedField, message: problem), &out)
+            return
+        }
+        diversity.picks[part] = rows
+        markDone(id, part, rows: diversity.parts[part].count, &out)
+        guard work.isComplete, let epoch = currentEpoch else {
+            assignWork(&out)
+            return
+        }
+        stage = .running(epoch: epoch, step: .finalGreedy)
+        let union = Array(Set(diversity.picks.flatMap { $0! })).sorted()
+        out.append(.finalGreedy(FinalGreedyRequest(epoch: epoch, union: union, candidates: diversity.candidates.sorted(),
+                                                   budget: diversity.budget)))
+    }
+
+    mutating func finalGreedyDone(_ epoch: Int, _ result: Result<GreedyOutcome, WorkerFailure>, _ out: inout [CoordinatorDirective]) {
+        guard stage == .running(epoch: epoch, step: .finalGreedy) else { return }
+        switch result {
+        case let .failure(failure): fail("facility location failed: \(failure.message)", &out)
+        case let .success(outcome): finishEpoch(outcome.picks, facilityLocationValue: outcome.value, &out)
+        }
+    }
+
+    /// Hands the epoch to the shell to write, and moves GAIN-RL's centre for the next epoch.
+    mutating func finishEpoch(_ picked: [Int], facilityLocationValue: Double?, _ out: inout [CoordinatorDirective]) {
+        guard let epoch = currentEpoch else { return }
+        let scores = scoreColumns.isEmpty ? [Double](repeating: 0, count: shape.rows) : column(scoreColumns[0])!
+        let aligns = configuration.method == .gradalign || configuration.method == .learnalign
+        let norm = aligns ? reference.reduce(0) { $0 + $1 * $1 }.squareRoot() : nil
+        let usedMu = configuration.method == .gainrl ? gainrlMu : nil
+        if configuration.method == .gainrl, let success = column("success"), let angles = column("angle"),
+           let feedback = GainRL.feedback(curriculum: picked, success: success.map { Float($0) }, angles: angles) {
+            gainrlMu = GainRL.nextMu(gainrlMu, accuracy: feedback.accuracy, meanAngle: feedback.meanAngle,
+                                     parameters: configuration.parameters.gainrl)
+            out.append(.log(.info, "epoch \(epoch): gainrl acc = \(feedback.accuracy), Cbar = \(feedback.meanAngle); mu \(usedMu!) -> \(gainrlMu)"))
+        }
         stage = .writing(epoch: epoch)
         out.append(.log(.info, "epoch \(epoch): selected \(picked.count) of \(shape.rows) rows"))
-        out.append(.writeEpoch(EpochResult(epoch: epoch, curriculum: picked.map { ($0, scores[$0]) },
-                                           columns: scoreColumns, values: scoreValues, referenceNorm: norm)))
-        pendingCurriculum = CurriculumMessage(epoch: UInt32(epoch), rows: picked.map { UInt64($0) },
-                                              scores: picked.map { scores[$0] })
+        out.append(.writeEpoch(EpochResult(epoch: epoch, curriculum: picked.map { ($0, scores[$0]) }, columns: scoreColumns,
+                                           values: scoreValues, referenceNorm: norm,
+                                           facilityLocationValue: facilityLocationValue, gainrlMu: usedMu)))
+        pendingCurriculum = CurriculumMessage(epoch: UInt32(epoch), rows: picked.map { UInt64($0) }, scores: picked.map { scores[$0] })
     }
 
     mutating func epochWritten(_ epoch: Int, _ error: String?, _ out: inout [CoordinatorDirective]) {
@@ -164,12 +277,17 @@ extension CoordinatorCore {
     }
 
     mutating func shardFailed(_ id: ConnectionID, _ failure: ShardFailure, _ out: inout [CoordinatorDirective]) {
-        guard let phase = currentPhase,
-              claim(id, epoch: failure.epoch, phase: phase, shard: failure.shard, attempt: failure.attempt, &out) else { return }
-        let layout = phase == .validationSum ? validationLayout : trainingLayout
-        let rows = layout.rows(of: Int(failure.shard))
-        let set = phase == .validationSum ? "validation rows" : "rows"
-        fail("shard \(failure.shard) (\(set) \(rows.lowerBound)..<\(rows.upperBound)) failed on worker \(peers[id]!.workerID): \(failure.reason)", &out)
+        guard let step = currentStep,
+              claim(id, epoch: failure.epoch, steps: [step], shard: failure.shard, attempt: failure.attempt, &out) else { return }
+        let what: String
+        if step == .diversity {
+            what = "part \(failure.shard) (\(diversity.parts[Int(failure.shard)].count) candidates)"
+        } else {
+            let rows = layout(for: step).rows(of: Int(failure.shard))
+            let set = step == .reduce(.validationSum) ? "validation rows" : "rows"
+            what = "shard \(failure.shard) (\(set) \(rows.lowerBound)..<\(rows.upperBound))"
+        }
+        fail("\(what) failed on worker \(peers[id]!.workerID): \(failure.reason)", &out)
     }
 
     /// Stops the run: every worker is told why and disconnected.
@@ -189,4 +307,12 @@ extension CoordinatorCore {
         }
         peers.removeAll()
     }
+}
+
+/// The candidates of GreeDi and what the parts returned.
+struct DiversityState {
+    var candidates: [Int] = []
+    var parts: [[Int]] = []
+    var budget = 0
+    var picks: [[Int]?] = []
 }

@@ -26,10 +26,13 @@ public struct CoordinatorCore {
     var scoreColumns: [String] = []
     var scoreValues: [Double] = []
     var pendingCurriculum: CurriculumMessage?
+    var diversity = DiversityState()
+    /// GAIN-RL's centre mu, moved between epochs.
+    var gainrlMu = 0.0
 
     enum Stage: Equatable {
         case waitingForWorkers
-        case running(epoch: Int, phase: Phase)
+        case running(epoch: Int, step: EpochStep)
         case writing(epoch: Int)
         case finished
     }
@@ -75,6 +78,8 @@ public struct CoordinatorCore {
             checkTimeouts(&out)
         case let .epochWritten(epoch, error):
             epochWritten(epoch, error, &out)
+        case let .finalGreedyDone(epoch, result):
+            finalGreedyDone(epoch, result, &out)
         }
         return out
     }
@@ -104,6 +109,8 @@ public struct CoordinatorCore {
             acceptPartialSum(id, sum, &out)
         case let (.ready, .scores(scores)):
             acceptScores(id, scores, &out)
+        case let (.ready, .partPicks(picks)):
+            acceptPartPicks(id, picks, &out)
         case let (.ready, .shardFailed(failure)):
             shardFailed(id, failure, &out)
         case let (_, .error(error)):
@@ -129,7 +136,7 @@ public struct CoordinatorCore {
         peers[id]!.workerID = workerID
         let welcome = Welcome(workerID: workerID, heartbeatMillis: configuration.heartbeatMillis,
                               runID: configuration.runID, dataPath: configuration.dataPath,
-                              fingerprint: shape.fingerprint, method: configuration.method,
+                              fingerprint: shape.fingerprint, method: configuration.method.rawValue,
                               shardRows: UInt32(configuration.shardRows),
                               validationShardRows: UInt32(configuration.validationShardRows))
         out.append(.send(id, .welcome(welcome), requestID: requestID))
@@ -150,8 +157,10 @@ public struct CoordinatorCore {
             let readyCount = peers.values.filter { $0.state == .ready }.count
             if readyCount >= configuration.expectWorkers { startEpoch(1, &out) }
             else { out.append(.log(.info, "waiting for workers: \(readyCount) of \(configuration.expectWorkers) joined")) }
-        case .running(let epoch, .score):
-            out.append(.send(id, .reference(Reference(epoch: UInt32(epoch), vector: reference)), requestID: 0))
+        case let .running(epoch, step) where step != .reduce(.validationSum) && step != .reduce(.trainingSum):
+            if !reference.isEmpty {
+                out.append(.send(id, .reference(Reference(epoch: UInt32(epoch), vector: reference)), requestID: 0))
+            }
             assignWork(&out)
         case .running:
             assignWork(&out)

@@ -13,6 +13,29 @@ public enum CoordinatorEvent: Sendable {
     case tick(nowMillis: UInt64)
     /// The shell wrote the epoch's files (or failed to, with the reason).
     case epochWritten(epoch: Int, error: String?)
+    /// The shell ran GreeDi's second round for the epoch.
+    case finalGreedyDone(epoch: Int, result: Result<GreedyOutcome, WorkerFailure>)
+}
+
+/// The request for GreeDi's second round: greedy over the union of the parts' picks.
+public struct FinalGreedyRequest: Sendable, Equatable {
+    public var epoch: Int
+    /// The union of the parts' picks, ascending.
+    public var union: [Int]
+    /// All candidates C, ascending: f(S) is reported over them.
+    public var candidates: [Int]
+    public var budget: Int
+}
+
+/// Rows picked by a facility-location greedy, in pick order, with f over the ground set that was
+/// asked for.
+public struct GreedyOutcome: Sendable, Equatable {
+    public var picks: [Int]
+    public var value: Double
+    public init(picks: [Int], value: Double) {
+        self.picks = picks
+        self.value = value
+    }
 }
 
 /// What the state machine wants done; the shell carries it out in order.
@@ -21,6 +44,8 @@ public enum CoordinatorDirective: Sendable {
     /// Close the connection, after the queued frames went out when `flush`.
     case close(ConnectionID, flush: Bool)
     case writeEpoch(EpochResult)
+    /// Run GreeDi's second round off the loop and report `finalGreedyDone`.
+    case finalGreedy(FinalGreedyRequest)
     case progress(PhaseProgress)
     case log(LogLevel, String)
     /// The run is over: the shell stops the loop and exits with success or the failure.
@@ -57,5 +82,10 @@ public struct EpochResult: Sendable {
     public var columns: [String]
     /// rows × columns, row-major.
     public var values: [Double]
-    public var referenceNorm: Double
+    /// |reference| for the methods that align gradients with one (gradalign, learnalign).
+    public var referenceNorm: Double?
+    /// f(S) over all candidates when the representativeness step ran.
+    public var facilityLocationValue: Double?
+    /// GAIN-RL's centre mu used for this epoch's draw.
+    public var gainrlMu: Double?
 }

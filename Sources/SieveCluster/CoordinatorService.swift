@@ -17,6 +17,7 @@ public final class CoordinatorService {
     private var nextConnection: ConnectionID = 1
     private let maximumFrameLength: Int
     private let writeEpoch: (EpochResult) throws -> Void
+    private let finalGreedy: (FinalGreedyRequest) throws -> GreedyOutcome
     private let logger: Logger
     private let progress: ProgressReporter
     public private(set) var outcome: RunOutcome?
@@ -24,6 +25,7 @@ public final class CoordinatorService {
     /// Binds `endpoint` at once, so `port` is known before `run()` (and a taken port fails here).
     public init(configuration: RunConfiguration, shape: PoolShape, endpoint: Endpoint, logger: Logger,
                 maximumFrameLength: Int = Wire.defaultMaximumFrameLength,
+                finalGreedy: @escaping (FinalGreedyRequest) throws -> GreedyOutcome,
                 writeEpoch: @escaping (EpochResult) throws -> Void) throws {
         loop = try EventLoop()
         core = CoordinatorCore(configuration: configuration, shape: shape)
@@ -31,6 +33,7 @@ public final class CoordinatorService {
         ticker = try LoopTimer(loop: loop)
         self.maximumFrameLength = maximumFrameLength
         self.writeEpoch = writeEpoch
+        self.finalGreedy = finalGreedy
         self.logger = logger
         progress = ProgressReporter(logger: logger)
     }
@@ -110,6 +113,13 @@ public final class CoordinatorService {
                 do { try write(result); return nil } catch { return "\(error)" }
             }, completion: { [unowned self] error in
                 self.apply(self.core.handle(.epochWritten(epoch: result.epoch, error: error)))
+            })
+        case let .finalGreedy(request):
+            let greedy = finalGreedy
+            loop.runInBackground({ () -> Result<GreedyOutcome, WorkerFailure> in
+                do { return .success(try greedy(request)) } catch { return .failure(WorkerFailure("\(error)")) }
+            }, completion: { [unowned self] result in
+                self.apply(self.core.handle(.finalGreedyDone(epoch: request.epoch, result: result)))
             })
         case let .progress(report):
             progress.report(report)

@@ -1,8 +1,8 @@
 /// What a run computes, fixed before the first worker joins. The coordinator sends the parts a
 /// worker needs in its welcome; the rest stays on the coordinator.
 public struct RunConfiguration: Sendable, Equatable {
-    public var method: String
-    public var budget: Int
+    public var method: SelectionMethod
+    public var parameters: MethodParameters
     public var epochs: Int
     public var expectWorkers: Int
     public var shardRows: Int
@@ -15,11 +15,11 @@ public struct RunConfiguration: Sendable, Equatable {
     /// A connection that has not sent hello by then is closed.
     public var handshakeTimeoutMillis: UInt64
 
-    public init(method: String, budget: Int, epochs: Int = 1, expectWorkers: Int, shardRows: Int = 4096,
+    public init(method: SelectionMethod, parameters: MethodParameters, epochs: Int = 1, expectWorkers: Int, shardRows: Int = 4096,
                 validationShardRows: Int = 4096, dataPath: String, runID: String, heartbeatMillis: UInt32 = 1000,
                 workerTimeoutMillis: UInt64 = 10_000, handshakeTimeoutMillis: UInt64 = 10_000) {
         self.method = method
-        self.budget = budget
+        self.parameters = parameters
         self.epochs = epochs
         self.expectWorkers = expectWorkers
         self.shardRows = shardRows
@@ -37,12 +37,15 @@ public struct PoolShape: Sendable, Equatable {
     public var rows: Int
     public var validationRows: Int
     public var dimension: Int
+    /// K, the epochs of the `rewards` history (0 without one).
+    public var rewardEpochs: Int
     public var fingerprint: UInt64
 
-    public init(rows: Int, validationRows: Int, dimension: Int, fingerprint: UInt64) {
+    public init(rows: Int, validationRows: Int, dimension: Int, rewardEpochs: Int = 0, fingerprint: UInt64) {
         self.rows = rows
         self.validationRows = validationRows
         self.dimension = dimension
+        self.rewardEpochs = rewardEpochs
         self.fingerprint = fingerprint
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import SieveData
 #if canImport(Glibc)
 import Glibc
@@ -73,9 +74,12 @@ public struct RunOutput: Sendable {
         try AtomicFile.write(Array(record.json.utf8), to: runFile)
     }
 
+    /// Creates `path` and any missing parents.
     private func makeDirectory(_ path: String) throws {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST {
-            throw OutputError("cannot create \(path): \(String(cString: strerror(errno)))")
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw OutputError("cannot create \(path): \(error.localizedDescription)")
         }
     }
 }

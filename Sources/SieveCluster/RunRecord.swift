@@ -18,11 +18,23 @@ public struct RunRecord: Sendable {
     public struct EpochRecord: Sendable {
         public var epoch: Int
         public var selected: Int
-        public var referenceNorm: Double
-        public init(epoch: Int, selected: Int, referenceNorm: Double) {
+        public var referenceNorm: Double?
+        public var facilityLocationValue: Double?
+        public var gainrlMu: Double?
+        public init(epoch: Int, selected: Int, referenceNorm: Double?, facilityLocationValue: Double? = nil, gainrlMu: Double? = nil) {
             self.epoch = epoch
             self.selected = selected
             self.referenceNorm = referenceNorm
+            self.facilityLocationValue = facilityLocationValue
+            self.gainrlMu = gainrlMu
+        }
+
+        var json: String {
+            var text = "{\"epoch\": \(epoch), \"selected\": \(selected)"
+            if let referenceNorm { text += ", \"reference_norm\": \(RunOutput.number(referenceNorm))" }
+            if let facilityLocationValue { text += ", \"facility_location_value\": \(RunOutput.number(facilityLocationValue))" }
+            if let gainrlMu { text += ", \"gainrl_mu\": \(RunOutput.number(gainrlMu))" }
+            return text + "}"
         }
     }
 
@@ -47,9 +59,7 @@ public struct RunRecord: Sendable {
         let hex = String(repeating: "0", count: max(0, 16 - hexDigits.count)) + hexDigits
         let parameterText = parameters.map { "    \(q($0.0)): \($0.1)" }.joined(separator: ",\n")
         let workerText = workers.map { "    \(q($0))" }.joined(separator: ",\n")
-        let epochText = epochs.map {
-            "    {\"epoch\": \($0.epoch), \"selected\": \($0.selected), \"reference_norm\": \(RunOutput.number($0.referenceNorm))}"
-        }.joined(separator: ",\n")
+        let epochText = epochs.map { "    " + $0.json }.joined(separator: ",\n")
         return """
         {
           "gradsieve_version": \(q(version)),

@@ -3,21 +3,29 @@ import SieveKernels
 import SieveSelect
 import SieveWire
 
-/// A worker's computation for one shard, run off the loop thread. Data faults (NaN, success
-/// outside [0, 1]) come back as a failed outcome that names the file, row and field.
+/// A worker's computation for one shard or GreeDi part, run off the loop thread. Data faults
+/// (NaN, a success rate outside [0, 1]) come back as a failed outcome naming file, row and field.
 enum ShardComputer {
     static func compute(_ task: ShardTask, pool: Pool) -> ShardOutcome {
-        let rows = Int(task.assignment.rowStart)..<Int(task.assignment.rowStart) + Int(task.assignment.rowCount)
         do {
-            switch task.assignment.phase {
-            case .validationSum:
-                return .partialSum(try validationSum(pool, rows))
-            case .score:
-                guard let reference = task.reference else { return .failed("no reference vector for the score phase") }
-                let (columns, values) = try gradAlignScores(pool, rows, reference)
-                return .scores(columns: columns, values: values)
-            case .trainingSum:
-                return .failed("training sums are not part of gradalign")
+            guard let method = SelectionMethod(rawValue: task.method) else {
+                throw WorkerFailure("this worker does not know method \(task.method)")
+            }
+            switch task.work {
+            case let .part(part):
+                let rows = part.rows.map { Int($0) }
+                let vectors = try CandidateVectors.load(pool, rows: rows)
+                let result = FacilityLocation.greedy(rows: rows, vectors: vectors, dimension: pool.dimension!, budget: Int(part.budget))
+                return .picks(GreedyOutcome(picks: result.picks, value: result.value))
+            case let .shard(assignment):
+                let rows = Int(assignment.rowStart)..<Int(assignment.rowStart) + Int(assignment.rowCount)
+                switch assignment.phase {
+                case .validationSum: return .partialSum(try validationSum(pool, rows))
+                case .trainingSum: return .partialSum(try trainingSum(method, pool, rows))
+                case .score:
+                    let (columns, values) = try RowScorer(method: method, pool: pool, reference: task.reference).scores(rows)
+                    return .scores(columns: columns, values: values)
+                }
             }
         } catch {
             return .failed("\(error)")
@@ -37,58 +45,43 @@ enum ShardComputer {
                                    type: elementType(type), into: target)
             }
             if let bad {
-                let file = pool.validationFiles[segment.file].path
-                throw DataError(file: file, row: segment.fileRow + bad, field: "grad", message: "value is NaN or infinite")
+                throw DataError(file: pool.validationFiles[segment.file].path, row: segment.fileRow + bad, field: "grad",
+                                message: "value is NaN or infinite")
             }
         }
         return sum
     }
 
-    static let gradAlignColumns = ["score", "cosine", "grad_norm"]
-
-    /// GradAlign's score for each row of the shard, row-major with `gradAlignColumns` (and
-    /// `success` when the pool has it).
-    static func gradAlignScores(_ pool: Pool, _ rows: Range<Int>, _ reference: ReferenceVector) throws -> ([String], [Double]) {
-        guard let dimension = pool.dimension, let type = pool.gradType else { throw WorkerFailure("the pool has no grad") }
-        let columns = gradAlignColumns + (pool.hasSuccess ? ["success"] : [])
-        var values: [Double] = []
-        values.reserveCapacity(rows.count * columns.count)
-        let rowBytes = dimension * elementType(type).byteWidth
-        try reference.values.withUnsafeBufferPointer { ref in
+    /// learnalign: sum of p(1-p) unit(grad) over the rows; limr: sum of the reward histories.
+    static func trainingSum(_ method: SelectionMethod, _ pool: Pool, _ rows: Range<Int>) throws -> [Double] {
+        switch method {
+        case .learnalign:
+            guard let dimension = pool.dimension, let type = pool.gradType else { throw WorkerFailure("the pool has no grad") }
+            var sum = [Double](repeating: 0, count: dimension)
             for segment in pool.segments(rows: rows) {
+                let success = try SignalCheck.successRates(pool, segment)
                 let bytes = pool.gradBytes(segment)
-                let success = pool.hasSuccess ? try floats(pool, "success", segment) : nil
-                let file = pool.signalFiles[segment.file].path
-                for index in 0..<segment.count {
-                    let row = segment.row + index
-                    let (dot, norm) = RowKernels.dotAndSquaredNorm(row: bytes.baseAddress! + index * rowBytes,
-                                                                   type: elementType(type), reference: ref)
-                    guard dot.isFinite, norm.isFinite else {
-                        throw DataError(file: file, row: row, field: "grad", message: "value is NaN or infinite")
-                    }
-                    var p: Float?
-                    if let success {
-                        p = success[index]
-                        guard p!.isFinite, p! >= 0, p! <= 1 else {
-                            throw DataError(file: file, row: row, field: "success", message: "\(p!) is not a success rate in [0, 1]")
-                        }
-                    }
-                    let scored = GradAlign.score(dot: dot, squaredNorm: norm, referenceNorm: reference.norm, success: p)
-                    values.append(scored.score)
-                    values.append(scored.cosine)
-                    values.append(scored.gradNorm)
-                    if let p { values.append(Double(p)) }
+                let bad = sum.withUnsafeMutableBufferPointer { target in
+                    LearnAlign.addWeightedUnitRows(bytes.baseAddress!, count: segment.count, dimension: dimension,
+                                                   type: elementType(type), success: success, into: target)
+                }
+                if let bad {
+                    throw DataError(file: pool.signalFiles[segment.file].path, row: segment.row + bad, field: "grad",
+                                    message: "value is NaN or infinite")
                 }
             }
+            return sum
+        case .limr:
+            let epochs = pool.rewardEpochs ?? 0
+            var sum = [Double](repeating: 0, count: epochs)
+            for segment in pool.segments(rows: rows) {
+                let rewards = try SignalCheck.rewards(pool, segment)
+                LIMR.addRewards(rewards, rowCount: segment.count, epochs: epochs, into: &sum)
+            }
+            return sum
+        default:
+            throw WorkerFailure("method \(method.rawValue) has no training sum")
         }
-        return (columns, values)
-    }
-
-    static func floats(_ pool: Pool, _ name: String, _ segment: RowSegment) throws -> [Float] {
-        guard let values = pool.floats(name, segment) else {
-            throw DataError(file: pool.signalFiles[segment.file].path, row: segment.row, field: name, message: "tensor is missing")
-        }
-        return values
     }
 
     static func elementType(_ type: DType) -> ElementType {

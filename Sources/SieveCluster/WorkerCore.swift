@@ -4,19 +4,27 @@ import SieveWire
 /// Float64 norm of the exact Float64 vector.
 public final class ReferenceVector: Sendable {
     public let epoch: Int
+    public let exact: [Double]
     public let values: [Float]
     public let norm: Double
 
     public init(epoch: Int, exact: [Double]) {
         self.epoch = epoch
+        self.exact = exact
         values = exact.map { Float($0) }
         norm = exact.reduce(0) { $0 + $1 * $1 }.squareRoot()
     }
 }
 
-/// One shard to compute, as the worker's shell receives it.
+/// One shard (or GreeDi part) to compute, as the worker's shell receives it.
 public struct ShardTask: Sendable {
-    public var assignment: Assignment
+    public enum Work: Sendable {
+        case shard(Assignment)
+        case part(PartAssignment)
+    }
+
+    public var work: Work
+    public var method: String
     public var requestID: UInt32
     public var reference: ReferenceVector?
 }
@@ -25,6 +33,7 @@ public struct ShardTask: Sendable {
 public enum ShardOutcome: Sendable {
     case partialSum([Double])
     case scores(columns: [String], values: [Double])
+    case picks(GreedyOutcome)
     case failed(String)
 }
 
@@ -129,11 +138,15 @@ public struct WorkerCore {
             return []
         case let (.ready, .assign(assignment)):
             let reference = references[Int(assignment.epoch)]
-            if assignment.phase == .score && reference == nil {
+            if assignment.phase == .score && reference == nil && Self.scoresAgainstReference(welcome?.method) {
                 return fatal("assignment for epoch \(assignment.epoch) scores before its reference arrived")
             }
             inFlight += 1
-            return [.compute(ShardTask(assignment: assignment, requestID: requestID, reference: reference))]
+            return [.compute(ShardTask(work: .shard(assignment), method: welcome?.method ?? "", requestID: requestID,
+                                       reference: reference))]
+        case let (.ready, .assignPart(part)):
+            inFlight += 1
+            return [.compute(ShardTask(work: .part(part), method: welcome?.method ?? "", requestID: requestID, reference: nil))]
         case let (.ready, .curriculum(curriculum)):
             return [.log(.info, "epoch \(curriculum.epoch): curriculum of \(curriculum.rows.count) rows received")]
         case let (_, .done(done)):
@@ -146,6 +159,11 @@ public struct WorkerCore {
         default:
             return fatal("unexpected \(message.type) in state \(state)")
         }
+    }
+
+    /// Methods whose score phase needs the epoch's reduced reference first.
+    static func scoresAgainstReference(_ method: String?) -> Bool {
+        ["gradalign", "learnalign", "limr"].contains(method ?? "")
     }
 
     private mutating func fatal(_ text: String) -> [WorkerDirective] {
@@ -179,18 +197,28 @@ public struct WorkerCore {
     private mutating func computed(_ task: ShardTask, _ outcome: ShardOutcome) -> [WorkerDirective] {
         inFlight -= 1
         guard state == .ready else { return [] }
-        let a = task.assignment
-        switch outcome {
-        case let .partialSum(sum):
-            let message = PartialSum(epoch: a.epoch, shard: a.shard, attempt: a.attempt, rowCount: UInt64(a.rowCount), sum: sum)
+        let (epoch, shard, attempt): (UInt32, UInt32, UInt32)
+        switch task.work {
+        case let .shard(a): (epoch, shard, attempt) = (a.epoch, a.shard, a.attempt)
+        case let .part(p): (epoch, shard, attempt) = (p.epoch, p.part, p.attempt)
+        }
+        switch (outcome, task.work) {
+        case let (.partialSum(sum), .shard(a)):
+            let message = PartialSum(epoch: epoch, shard: shard, attempt: attempt, rowCount: UInt64(a.rowCount), sum: sum)
             return [.send(.partialSum(message), requestID: task.requestID)]
-        case let .scores(columns, values):
-            let message = ShardScores(epoch: a.epoch, shard: a.shard, attempt: a.attempt, rowStart: a.rowStart,
+        case let (.scores(columns, values), .shard(a)):
+            let message = ShardScores(epoch: epoch, shard: shard, attempt: attempt, rowStart: a.rowStart,
                                       rowCount: a.rowCount, columns: columns, values: values)
             return [.send(.scores(message), requestID: task.requestID)]
-        case let .failed(reason):
-            let message = ShardFailure(epoch: a.epoch, shard: a.shard, attempt: a.attempt, reason: reason)
-            return [.log(.error, "shard \(a.shard) failed: \(reason)"), .send(.shardFailed(message), requestID: task.requestID)]
+        case let (.picks(greedy), .part):
+            let message = PartPicks(epoch: epoch, part: shard, attempt: attempt, picks: greedy.picks.map { UInt64($0) }, value: greedy.value)
+            return [.send(.partPicks(message), requestID: task.requestID)]
+        case let (.failed(reason), _):
+            let message = ShardFailure(epoch: epoch, shard: shard, attempt: attempt, reason: reason)
+            return [.log(.error, "shard \(shard) failed: \(reason)"), .send(.shardFailed(message), requestID: task.requestID)]
+        default:
+            let message = ShardFailure(epoch: epoch, shard: shard, attempt: attempt, reason: "internal error: result does not fit the task")
+            return [.send(.shardFailed(message), requestID: task.requestID)]
         }
     }
 }

@@ -1,16 +1,53 @@
 import ArgumentParser
 import SieveCluster
+import SieveSelect
 
 /// Flags shared by `select` and `coordinator`: what to compute and where to write it.
 struct RunOptions: ParsableArguments {
     @Option(help: "The pool directory (samples.jsonl, signals/, validation/).")
     var data: String
 
-    @Option(help: "Selection method: \(Methods.all.joined(separator: ", ")).")
+    @Option(help: "Selection method: \(SelectionMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
     var method: String = "gradalign"
 
-    @Option(help: "How many problems the curriculum holds.")
-    var budget: Int = 1000
+    @Option(help: "How many problems the curriculum holds (default 1000; limr keeps rows by --threshold unless given).")
+    var budget: Int?
+
+    @Option(help: "limr: keep rows whose score is at least this (when no --budget is given).")
+    var threshold: Double = 0.6
+
+    @Option(help: "Seed of the random and gainrl draws.")
+    var seed: UInt64 = 1
+
+    @Option(help: "accuracy-band: keep rows with success above this.")
+    var low: Double = 0
+
+    @Option(help: "accuracy-band: keep rows with success below this.")
+    var high: Double = 1
+
+    @Option(name: .customLong("gainrl-n"), help: "gainrl: step scale n of the centre's move.")
+    var gainrlN: Double = 500
+
+    @Option(name: .customLong("gainrl-alpha"), help: "gainrl: alpha inside tanh.")
+    var gainrlAlpha: Double = 2
+
+    @Option(name: .customLong("gainrl-beta"), help: "gainrl: target accuracy beta.")
+    var gainrlBeta: Double = 0.5
+
+    @Option(name: .customLong("gainrl-sigma"), help: "gainrl: width sigma of the Gaussian over ranks.")
+    var gainrlSigma: Double = 1000
+
+    @Option(name: .customLong("gainrl-max-shift"), help: "gainrl: the most the centre moves between epochs (n_max).")
+    var gainrlMaxShift: Double = 1000
+
+    @Option(help: "Representativeness step: none or facility-location.")
+    var diversity: String = "none"
+
+    @Option(help: "facility-location: candidates = pool factor x budget top rows.")
+    var poolFactor: Int = 4
+
+    @Option(help: "facility-location: GreeDi parts (fixed by the data, never by the worker count).")
+    var partitions: Int = 8
 
     @Option(help: "Output directory for run.json and epoch-NNNN/.")
     var out: String
@@ -37,10 +74,21 @@ struct RunOptions: ParsableArguments {
     var logLevel: String = "info"
 
     func validate() throws {
-        guard Methods.all.contains(method) else {
-            throw ValidationError("--method \(method) is not one of: \(Methods.all.joined(separator: ", "))")
+        guard let chosen = SelectionMethod(rawValue: method) else {
+            throw ValidationError("--method \(method) is not one of: \(SelectionMethod.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard budget > 0 else { throw ValidationError("--budget must be positive, not \(budget)") }
+        if let budget, budget <= 0 { throw ValidationError("--budget must be positive, not \(budget)") }
+        guard ["none", "facility-location"].contains(diversity) else {
+            throw ValidationError("--diversity \(diversity) is not none or facility-location")
+        }
+        if diversity != "none" && chosen == .limr && budget == nil {
+            throw ValidationError("--diversity facility-location with limr needs --budget")
+        }
+        guard poolFactor >= 1 else { throw ValidationError("--pool-factor must be at least 1") }
+        guard partitions >= 1 else { throw ValidationError("--partitions must be at least 1") }
+        guard low < high else { throw ValidationError("--low \(low) must be below --high \(high)") }
+        guard gainrlSigma > 0 else { throw ValidationError("--gainrl-sigma must be positive") }
+        guard gainrlMaxShift >= 0 else { throw ValidationError("--gainrl-max-shift must not be negative") }
         guard shardRows > 0 else { throw ValidationError("--shard-rows must be positive, not \(shardRows)") }
         guard validationShardRows > 0 else { throw ValidationError("--validation-shard-rows must be positive") }
         guard epochs > 0 else { throw ValidationError("--epochs must be positive, not \(epochs)") }
@@ -49,6 +97,33 @@ struct RunOptions: ParsableArguments {
     }
 }
 
-enum Methods {
-    static let all = ["gradalign"]
+extension RunOptions {
+    var selectionMethod: SelectionMethod { SelectionMethod(rawValue: method)! }
+
+    var methodParameters: MethodParameters {
+        MethodParameters(
+            budget: budget ?? (selectionMethod.budgetByDefault ? 1000 : nil), threshold: threshold, seed: seed,
+            low: low, high: high,
+            gainrl: GainRLParameters(n: gainrlN, alpha: gainrlAlpha, beta: gainrlBeta, sigma: gainrlSigma, maxShift: gainrlMaxShift),
+            diversity: diversity == "facility-location", poolFactor: poolFactor, partitions: partitions)
+    }
+
+    /// The parameters as run.json records them: name and JSON value.
+    var recordedParameters: [(String, String)] {
+        let p = methodParameters
+        var list: [(String, String)] = [("budget", p.budget.map { "\($0)" } ?? "null")]
+        switch selectionMethod {
+        case .limr: list.append(("threshold", "\(threshold)"))
+        case .gainrl:
+            list += [("seed", "\(seed)"), ("gainrl_n", "\(gainrlN)"), ("gainrl_alpha", "\(gainrlAlpha)"),
+                     ("gainrl_beta", "\(gainrlBeta)"), ("gainrl_sigma", "\(gainrlSigma)"), ("gainrl_max_shift", "\(gainrlMaxShift)")]
+        case .accuracyBand: list += [("low", "\(low)"), ("high", "\(high)")]
+        case .random: list.append(("seed", "\(seed)"))
+        default: break
+        }
+        list.append(("diversity", "\"\(diversity)\""))
+        if p.diversity { list += [("pool_factor", "\(poolFactor)"), ("partitions", "\(partitions)")] }
+        list += [("epochs", "\(epochs)"), ("shard_rows", "\(shardRows)"), ("validation_shard_rows", "\(validationShardRows)")]
+        return list
+    }
 }

@@ -18,26 +18,29 @@ struct RunSetup {
         self.options = options
         let dataPath = URL(fileURLWithPath: options.data).standardizedFileURL.path
         pool = try Pool.open(directory: dataPath, readIDs: true)
-        try Self.checkMethod(options.method, pool)
+        try Self.checkMethod(options.selectionMethod, diversity: options.methodParameters.diversity, pool)
         output = RunOutput(directory: options.out, ids: pool.ids)
         try output.checkWritable(force: options.force)
         configuration = RunConfiguration(
-            method: options.method, budget: options.budget, epochs: options.epochs, expectWorkers: expectWorkers,
+            method: options.selectionMethod, parameters: options.methodParameters, epochs: options.epochs, expectWorkers: expectWorkers,
             shardRows: options.shardRows, validationShardRows: options.validationShardRows, dataPath: dataPath,
             runID: Self.runID(), heartbeatMillis: options.heartbeatMillis,
             workerTimeoutMillis: UInt64(options.workerTimeout * 1000))
         shape = PoolShape(rows: pool.rowCount, validationRows: pool.validationRowCount,
-                          dimension: pool.dimension ?? 0, fingerprint: pool.fingerprint)
+                          dimension: pool.dimension ?? 0, rewardEpochs: pool.rewardEpochs ?? 0, fingerprint: pool.fingerprint)
     }
 
     /// A method whose tensor is absent fails before any work starts, naming both.
-    static func checkMethod(_ method: String, _ pool: Pool) throws {
-        let needs: [(String, Bool, String)] = [
-            ("grad", pool.hasGrad, "signals/*.safetensors"),
-            ("grad", pool.hasValidation, "validation/*.safetensors"),
-        ]
-        for (tensor, present, place) in needs where !present {
-            throw CommandFailure("method \(method) needs tensor `\(tensor)` in \(pool.directory)/\(place), which the pool lacks")
+    static func checkMethod(_ method: SelectionMethod, diversity: Bool, _ pool: Pool) throws {
+        var needs = method.requiredTensors.map { ($0, "signals/*.safetensors", method.rawValue) }
+        if diversity && !needs.contains(where: { $0.0 == "grad" }) {
+            needs.append(("grad", "signals/*.safetensors", "\(method.rawValue) with --diversity facility-location"))
+        }
+        for (tensor, place, user) in needs where !pool.tensorNames.contains(tensor) {
+            throw CommandFailure("method \(user) needs tensor `\(tensor)` in \(pool.directory)/\(place), which the pool lacks")
+        }
+        if method.needsValidation && !pool.hasValidation {
+            throw CommandFailure("method \(method.rawValue) needs tensor `grad` in \(pool.directory)/validation/*.safetensors, which the pool lacks")
         }
     }
 
@@ -52,10 +55,13 @@ struct RunSetup {
         var epochs: [RunRecord.EpochRecord] = []
         let lock = NSLock()
         let output = self.output
-        let service = try CoordinatorService(configuration: configuration, shape: shape, endpoint: endpoint, logger: logger) { result in
+        let pool = self.pool
+        let service = try CoordinatorService(configuration: configuration, shape: shape, endpoint: endpoint, logger: logger,
+                                             finalGreedy: { try FinalGreedy.run($0, pool: pool) }) { result in
             try output.write(result)
             lock.lock()
-            epochs.append(.init(epoch: result.epoch, selected: result.curriculum.count, referenceNorm: result.referenceNorm))
+            epochs.append(.init(epoch: result.epoch, selected: result.curriculum.count, referenceNorm: result.referenceNorm,
+                                facilityLocationValue: result.facilityLocationValue, gainrlMu: result.gainrlMu))
             lock.unlock()
         }
         logger.info("listening on \(endpoint.host):\(service.port) for \(configuration.expectWorkers) worker(s); \(shape.rows) rows, d = \(shape.dimension), \(shape.validationRows) validation rows")
@@ -63,11 +69,8 @@ struct RunSetup {
         let outcome = service.run()
         guard case let .success(summary) = outcome else { return outcome }
         let record = RunRecord(
-            method: configuration.method,
-            parameters: [("budget", "\(configuration.budget)"), ("epochs", "\(configuration.epochs)"),
-                         ("shard_rows", "\(configuration.shardRows)"),
-                         ("validation_shard_rows", "\(configuration.validationShardRows)"),
-                         ("expect_workers", "\(configuration.expectWorkers)")],
+            method: configuration.method.rawValue,
+            parameters: options.recordedParameters + [("expect_workers", "\(configuration.expectWorkers)")],
             dataPath: configuration.dataPath, fingerprint: shape.fingerprint, rows: shape.rows,
             validationRows: shape.validationRows, dimension: shape.dimension, workers: summary.workersSeen,
             epochs: epochs.sorted { $0.epoch < $1.epoch }, startedAt: ISO8601DateFormatter().string(from: started),

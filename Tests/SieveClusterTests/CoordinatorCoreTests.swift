@@ -8,7 +8,7 @@ final class CoordinatorCoreTests: XCTestCase {
 
     func makeCore(rows: Int = 10, validationRows: Int = 3, dimension: Int = 2, budget: Int = 3,
                   expect: Int = 1, shardRows: Int = 4) -> CoordinatorCore {
-        let configuration = RunConfiguration(method: "gradalign", budget: budget, expectWorkers: expect, shardRows: shardRows,
+        let configuration = RunConfiguration(method: .gradalign, parameters: MethodParameters(budget: budget), expectWorkers: expect, shardRows: shardRows,
                                              validationShardRows: 2, dataPath: "/data", runID: "r1",
                                              workerTimeoutMillis: 5000, handshakeTimeoutMillis: 1000)
         return CoordinatorCore(configuration: configuration,
