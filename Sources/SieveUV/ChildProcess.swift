@@ -60,5 +60,10 @@ public final class ChildProcess: HandleOwner {
         _ = uv_process_kill(box.pointer, signal)
     }
 
+    func closeForShutdown() {
+        onExit = nil
+        box.close()
+    }
+
     func handleDidClose() {}
 }

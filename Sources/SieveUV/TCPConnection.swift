@@ -191,6 +191,12 @@ public final class TCPConnection: HandleOwner {
         box.close()
     }
 
+    func closeForShutdown() {
+        onRead = nil
+        onClose = nil
+        closeSilently()
+    }
+
     func handleDidClose() {}
 
     deinit {

@@ -74,5 +74,7 @@ public final class TCPListener: HandleOwner {
         box.close()
     }
 
+    func closeForShutdown() { close() }
+
     func handleDidClose() {}
 }

@@ -48,4 +48,49 @@ final class EventLoopShutdownTests: LoopTestCase {
         shutDownLoop()
         assertEveryOwnerReleased()
     }
+
+    func testShutdownWithAConnectStillInFlight() throws {
+        let listener = try makeListener { _ in }
+        var results: [Result<TCPConnection, UVError>] = []
+        TCPConnection.connect(loop: loop, to: Endpoint(host: "127.0.0.1", port: listener.localPort)) { results.append($0) }
+        shutDownLoop()
+        XCTAssertEqual(results.count, 1, "the connect completion runs once, with the cancellation")
+        if case .success? = results.first { XCTFail("a cancelled connect succeeded") }
+    }
+
+    func testShutdownWhileCloseAfterFlushWaitsForQueuedWrites() throws {
+        try inOwnScope {
+            let (_, server, client) = try connectedPair()
+            track(server); track(client)
+            server.write(patternBytes(0..<(8 * 1024 * 1024)))
+            XCTAssertGreaterThan(server.queuedBytes, 0)
+            server.closeAfterFlush()  // the shutdown request waits behind the queued write
+        }
+        shutDownLoop()
+        assertEveryOwnerReleased()
+    }
+
+    func testShutdownTwiceIsHarmless() throws {
+        _ = try makeListener { _ in }
+        shutDownLoop()
+        loop.shutdown()
+    }
+
+    func testOwnersClosedByShutdownIgnoreLaterCalls() throws {
+        let timer = try LoopTimer(loop: loop)
+        let listener = try makeListener { _ in }
+        let (_, server, client) = try connectedPair()
+        var closes = 0
+        client.onClose = { _ in closes += 1 }
+        shutDownLoop()
+        // Their handles are freed; each call must see that and do nothing.
+        timer.close()
+        listener.close()
+        client.write([1, 2, 3])
+        client.closeAfterFlush()
+        client.close()
+        server.close()
+        XCTAssertEqual(closes, 0, "shutdown drops callbacks without running them")
+        XCTAssertEqual(client.queuedBytes, 0)
+    }
 }
