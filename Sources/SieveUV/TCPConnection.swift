@@ -40,8 +40,9 @@ public final class TCPConnection: HandleOwner {
         let connection: TCPConnection
         let address: ResolvedAddress
         do {
-            connection = try TCPConnection(loop: loop)
+            // Resolve first: a connection made before a failing resolve would stay open.
             address = try ResolvedAddress(endpoint)
+            connection = try TCPConnection(loop: loop)
         } catch {
             completion(.failure(error as? UVError ?? UVError("connect \(endpoint)", -1)))
             return

@@ -214,6 +214,14 @@ final class TCPConnectionTests: LoopTestCase {
         XCTAssertEqual(openHandleCount, 0, "the failed connection's handle is closed")
     }
 
+    func testConnectToAnAddressThatCannotBeParsedFailsOnceAndLeavesNoHandle() {
+        var results: [Result<TCPConnection, UVError>] = []
+        TCPConnection.connect(loop: loop, to: Endpoint(host: "zz::1", port: 80)) { results.append($0) }
+        XCTAssertEqual(results.count, 1, "an unusable address fails at once")
+        if case .success? = results.first { XCTFail("connected to zz::1") }
+        XCTAssertEqual(openHandleCount, 0, "a handle stayed open for a connect that never started")
+    }
+
     func testBindingAPortAlreadyInUseThrows() throws {
         let taken = try makeListener { _ in }
         XCTAssertThrowsError(try {
