@@ -232,6 +232,15 @@ final class TCPConnectionTests: LoopTestCase {
         }
     }
 
+    func testBindingAPortAlreadyInUseThrowsFromTheInitializer() throws {
+        // Callers (CoordinatorService) read `localPort` right after the initializer, before
+        // `listen`, so a taken port must fail there rather than report port 0.
+        let taken = try makeListener { _ in }
+        XCTAssertThrowsError(try TCPListener(loop: loop, endpoint: Endpoint(host: "127.0.0.1", port: taken.localPort))) { error in
+            XCTAssertEqual((error as? UVError)?.status, UV_EADDRINUSE.rawValue, "\(error)")
+        }
+    }
+
     func testListenerOnIPv6LoopbackAcceptsAConnection() throws {
         let listener: TCPListener
         do {
