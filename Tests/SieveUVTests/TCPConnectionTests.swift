@@ -158,7 +158,82 @@ final class TCPConnectionTests: LoopTestCase {
         XCTAssertNil(checker.firstMismatch, "first wrong byte")
         XCTAssertEqual(clientCloses.count, 1, "the client's end of stream")
         XCTAssertNil(clientCloses.first ?? UVError("missing", -1), "end of stream is a clean close")
-        XCTAssertEqual(serverCloses, 1)
+        stopLoop(afterMillis: 50)
+        runLoop()
+        XCTAssertEqual(serverCloses, 1, "the server's onClose once the client ended its side")
+    }
+
+    func testCloseAfterFlushDeliversEverythingWhileThePeerKeepsSending() throws {
+        // A peer that is still talking (a worker's heartbeat) when we close after a last frame:
+        // closing with its bytes unread makes the kernel reset the connection, which throws
+        // away what we sent and it has not read yet.
+        let (_, server, client) = try connectedPair()
+        var total = 0
+        while server.queuedBytes < 1024 * 1024 && total < 64 * 1024 * 1024 {
+            server.write(patternBytes(total..<total + 1024 * 1024))
+            total += 1024 * 1024
+        }
+        var serverCloses = 0
+        server.onRead = { _ in }
+        server.onClose = { _ in serverCloses += 1 }
+        server.startReading()
+        server.closeAfterFlush()
+        let chatter = try LoopTimer(loop: loop)
+        chatter.start(timeoutMillis: 1, repeatMillis: 1) { client.write([UInt8](repeating: 7, count: 4096)) }
+        let checker = PatternChecker()
+        var clientCloses: [UVError?] = []
+        client.onRead = { checker.consume($0) }
+        client.onClose = { [loop] error in
+            clientCloses.append(error)
+            chatter.close()
+            loop!.stop()
+        }
+        client.startReading()
+        runLoop()
+        XCTAssertEqual(checker.received, total, "bytes lost before the end of the stream")
+        XCTAssertNil(checker.firstMismatch, "first wrong byte")
+        XCTAssertEqual(clientCloses.count, 1)
+        XCTAssertNil(clientCloses.first ?? UVError("missing", -1), "end of stream is a clean close")
+        stopLoop(afterMillis: 50)
+        runLoop()
+        XCTAssertEqual(serverCloses, 1, "the server's onClose after the client ended its side")
+    }
+
+    func testCloseAfterFlushClosesAfterTheLingerWhenThePeerNeverEndsItsSide() throws {
+        let (_, server, client) = try connectedPair()
+        _ = client  // open, but it never reads, so it never sees our end of stream
+        server.lingerMillis = 100
+        var serverCloses: [UVError?] = []
+        server.onClose = { [loop] error in
+            serverCloses.append(error)
+            loop!.stop()
+        }
+        let started = loop.nowMillis
+        server.write(patternBytes(0..<1000))
+        server.closeAfterFlush()
+        runLoop()
+        XCTAssertEqual(serverCloses.count, 1)
+        XCTAssertNil(serverCloses.first ?? UVError("missing", -1))
+        XCTAssertGreaterThanOrEqual(loop.nowMillis &- started, 100, "closed before the linger ran out")
+    }
+
+    func testCloseAfterFlushTwiceStillDeliversEverything() throws {
+        let (_, server, client) = try connectedPair()
+        var total = 0
+        while server.queuedBytes < 1024 * 1024 && total < 64 * 1024 * 1024 {
+            server.write(patternBytes(total..<total + 1024 * 1024))
+            total += 1024 * 1024
+        }
+        server.closeAfterFlush()
+        server.closeAfterFlush()
+        server.write([1, 2, 3])  // nothing may follow the last frame
+        let checker = PatternChecker()
+        client.onRead = { checker.consume($0) }
+        client.onClose = { [loop] _ in loop!.stop() }
+        client.startReading()
+        runLoop()
+        XCTAssertEqual(checker.received, total)
+        XCTAssertNil(checker.firstMismatch, "first wrong byte")
     }
 
     func testPeerCloseRunsTheServerOnCloseExactlyOnce() throws {
