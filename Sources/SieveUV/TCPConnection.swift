@@ -31,8 +31,8 @@ public final class TCPConnection: HandleOwner {
         readBuffer = UnsafeMutableRawPointer.allocate(byteCount: Self.readBufferSize, alignment: 16)
         let status = uv_tcp_init(loop.raw, box.pointer)
         if status < 0 {
+            // Every stored property is set, so deinit runs after this throw and frees readBuffer.
             box.discardUninitialized()
-            readBuffer.deallocate()
             throw UVError("uv_tcp_init", status)
         }
         box.attach(self)
