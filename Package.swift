@@ -41,6 +41,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SieveWireTests", dependencies: ["SieveWire"]),
+        .testTarget(name: "SieveUVTests", dependencies: ["SieveUV"]),
+        .testTarget(name: "SieveKernelsTests", dependencies: ["SieveKernels"]),
         .testTarget(name: "SieveDataTests", dependencies: ["SieveData"]),
         .testTarget(name: "SieveSelectTests", dependencies: ["SieveSelect", "SieveKernels"]),
         .testTarget(name: "SieveClusterTests", dependencies: ["SieveCluster", "SieveWire", "SieveUV"]),

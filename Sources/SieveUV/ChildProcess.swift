@@ -57,7 +57,14 @@ public final class ChildProcess: HandleOwner {
 
     /// Sends `signal` to the child; harmless if it already exited.
     public func kill(_ signal: Int32) {
+        // Once it exited its handle is closed and freed (its pid may belong to someone else).
+        guard !box.closing else { return }
         _ = uv_process_kill(box.pointer, signal)
+    }
+
+    func closeForShutdown() {
+        onExit = nil
+        box.close()
     }
 
     func handleDidClose() {}

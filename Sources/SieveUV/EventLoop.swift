@@ -4,6 +4,7 @@ import CLibUV
 /// the only exception is `LoopWakeup.post`, which any thread may call.
 public final class EventLoop {
     let raw: UnsafeMutablePointer<uv_loop_t>
+    private var isShutDown = false
 
     public init() throws {
         raw = UnsafeMutablePointer<uv_loop_t>.allocate(capacity: 1)
@@ -28,11 +29,21 @@ public final class EventLoop {
     public var nowMillis: UInt64 { uv_now(raw) }
 
     /// Closes every handle still open, runs their close callbacks, then closes the loop, so
-    /// nothing is freed while libuv still points at it.
+    /// nothing is freed while libuv still points at it. Requests still in flight (a connect, a
+    /// write, a closeAfterFlush) finish with ECANCELED. A second call does nothing.
     public func shutdown() {
+        guard !isShutDown else { return }
+        isShutDown = true
         uv_walk(raw, { handle, _ in
             guard let handle, uv_is_closing(handle) == 0 else { return }
-            uv_close(handle, handleClosed)
+            // Through the owner, so it knows its handle is closing: the cancelled requests'
+            // callbacks and any later call on the owner must not close the handle again.
+            if let data = handle.pointee.data,
+               let owner = Unmanaged<AnyObject>.fromOpaque(data).takeUnretainedValue() as? HandleOwner {
+                owner.closeForShutdown()
+            } else {
+                uv_close(handle, handleClosed)
+            }
         }, nil)
         uv_run(raw, UV_RUN_DEFAULT)
         _ = uv_loop_close(raw)
@@ -57,5 +68,8 @@ func handleClosed(_ handle: UnsafeMutablePointer<uv_handle_t>?) {
 
 /// A Swift object that owns exactly one libuv handle.
 protocol HandleOwner: AnyObject {
+    /// Starts closing the handle through its `HandleBox`, dropping the owner's callbacks
+    /// without running them (`EventLoop.shutdown`).
+    func closeForShutdown()
     func handleDidClose()
 }

@@ -44,6 +44,8 @@ public final class LoopWakeup: HandleOwner, @unchecked Sendable {
         box.close()
     }
 
+    func closeForShutdown() { close() }
+
     func handleDidClose() {}
 
     deinit {

@@ -31,5 +31,7 @@ public final class SignalWatcher: HandleOwner {
         box.close()
     }
 
+    func closeForShutdown() { close() }
+
     func handleDidClose() {}
 }

@@ -10,8 +10,11 @@ public final class TCPConnection: HandleOwner {
     public static let readBufferSize = 256 * 1024
 
     private var box = HandleBox<uv_tcp_t>()
+    private let loop: EventLoop
     private let readBuffer: UnsafeMutableRawPointer
     private var closeReported = false
+    private var flushing = false
+    private var lingerTimer: LoopTimer?
 
     /// Called on the loop thread with bytes valid only during the call.
     public var onRead: ((UnsafeRawBufferPointer) -> Void)?
@@ -20,13 +23,16 @@ public final class TCPConnection: HandleOwner {
     public private(set) var peer = "unknown peer"
     /// Bytes handed to `write` that the kernel has not yet taken.
     public private(set) var queuedBytes = 0
+    /// How long `closeAfterFlush`, once our side is sent, waits for the peer to end its side.
+    public var lingerMillis: UInt64 = 2000
 
     init(loop: EventLoop) throws {
+        self.loop = loop
         readBuffer = UnsafeMutableRawPointer.allocate(byteCount: Self.readBufferSize, alignment: 16)
         let status = uv_tcp_init(loop.raw, box.pointer)
         if status < 0 {
+            // Every stored property is set, so deinit runs after this throw and frees readBuffer.
             box.discardUninitialized()
-            readBuffer.deallocate()
             throw UVError("uv_tcp_init", status)
         }
         box.attach(self)
@@ -40,8 +46,9 @@ public final class TCPConnection: HandleOwner {
         let connection: TCPConnection
         let address: ResolvedAddress
         do {
-            connection = try TCPConnection(loop: loop)
+            // Resolve first: a connection made before a failing resolve would stay open.
             address = try ResolvedAddress(endpoint)
+            connection = try TCPConnection(loop: loop)
         } catch {
             completion(.failure(error as? UVError ?? UVError("connect \(endpoint)", -1)))
             return
@@ -77,14 +84,18 @@ public final class TCPConnection: HandleOwner {
 
     /// Starts delivering bytes to `onRead`. One reusable buffer serves every read.
     public func startReading() {
-        let status = uv_read_start(stream, { handle, _, buffer in
+        let status = beginReading()
+        if status < 0 { fail(UVError("read from \(peer)", status)) }
+    }
+
+    private func beginReading() -> Int32 {
+        uv_read_start(stream, { handle, _, buffer in
             guard let owner = HandleBox<uv_tcp_t>.owner(of: UnsafeMutableRawPointer(handle), as: TCPConnection.self) else { return }
             buffer!.pointee = uv_buf_init(owner.readBuffer.assumingMemoryBound(to: CChar.self), UInt32(TCPConnection.readBufferSize))
         }, { stream, count, _ in
             guard let owner = HandleBox<uv_tcp_t>.owner(of: UnsafeMutableRawPointer(stream), as: TCPConnection.self) else { return }
             owner.didRead(count)
         })
-        if status < 0 { fail(UVError("read from \(peer)", status)) }
     }
 
     /// Stops reading (back-pressure); `startReading` resumes.
@@ -103,9 +114,10 @@ public final class TCPConnection: HandleOwner {
     }
 
     /// Sends `bytes`, copying what the kernel does not take at once; the copy lives until
-    /// libuv's write callback. Writes on one connection go out in call order.
+    /// libuv's write callback. Writes on one connection go out in call order; writes after
+    /// `closeAfterFlush` are dropped.
     public func write(_ bytes: [UInt8]) {
-        guard !box.closing, !bytes.isEmpty else { return }
+        guard !box.closing, !flushing, !bytes.isEmpty else { return }
         var offset = 0
         if queuedBytes == 0 {
             let written = bytes.withUnsafeBytes { raw -> Int32 in
@@ -147,19 +159,34 @@ public final class TCPConnection: HandleOwner {
         if status < 0 && status != UV_ECANCELED.rawValue { fail(UVError("write to \(peer)", status)) }
     }
 
-    /// Sends what is queued, then closes: the way to deliver a last error frame.
+    /// Sends what is queued, ends our side of the stream, then closes once the peer has ended
+    /// its side too, or `lingerMillis` after that: the way to deliver a last error frame. Bytes
+    /// the peer sends meanwhile are read and dropped; `onClose` runs at the close.
     public func closeAfterFlush() {
-        guard !box.closing else { return }
+        guard !box.closing, !flushing else { return }
+        flushing = true
         let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
-        let status = uv_shutdown(request, stream) { request, _ in
+        let status = uv_shutdown(request, stream) { request, status in
             let handle = UnsafeMutableRawPointer(request!.pointee.handle)
             request!.deallocate()
-            HandleBox<uv_tcp_t>.owner(of: handle, as: TCPConnection.self)?.close()
+            HandleBox<uv_tcp_t>.owner(of: handle, as: TCPConnection.self)?.didFlush(status)
         }
         if status < 0 {
             request.deallocate()
             close()
         }
+    }
+
+    /// Everything is sent and our end of stream is out. Closing now, with bytes from the peer
+    /// unread or still coming, would make the kernel reset the connection and drop what the
+    /// peer has not read yet; so wait for its end of stream, which `didRead` turns into close().
+    private func didFlush(_ status: Int32) {
+        guard status >= 0, !box.closing else { return close() }
+        onRead = nil
+        let reading = beginReading()
+        guard reading >= 0 || reading == UV_EALREADY.rawValue, let timer = try? LoopTimer(loop: loop) else { return close() }
+        lingerTimer = timer
+        timer.start(timeoutMillis: lingerMillis) { [weak self] in self?.close() }
     }
 
     /// Closes now; queued writes are cancelled.
@@ -173,8 +200,14 @@ public final class TCPConnection: HandleOwner {
 
     private func finish(_ error: UVError?) {
         guard !box.closing else { return }
-        box.close()
+        closeBox()
         reportClose(error)
+    }
+
+    private func closeBox() {
+        lingerTimer?.close()
+        lingerTimer = nil
+        box.close()
     }
 
     private func reportClose(_ error: UVError?) {
@@ -188,7 +221,13 @@ public final class TCPConnection: HandleOwner {
 
     func closeSilently() {
         closeReported = true
-        box.close()
+        closeBox()
+    }
+
+    func closeForShutdown() {
+        onRead = nil
+        onClose = nil
+        closeSilently()
     }
 
     func handleDidClose() {}

@@ -12,7 +12,8 @@ public final class TCPListener: HandleOwner {
     /// Called when accepting fails (the listener stays open).
     public var onError: ((UVError) -> Void)?
 
-    /// Binds to `endpoint` (port 0 picks a free port; see `localPort`).
+    /// Binds to `endpoint` (port 0 picks a free port; see `localPort`). Throws if the port is
+    /// taken, so `localPort` is the real port as soon as this returns.
     public init(loop: EventLoop, endpoint: Endpoint) throws {
         self.loop = loop
         let status = uv_tcp_init(loop.raw, box.pointer)
@@ -24,6 +25,11 @@ public final class TCPListener: HandleOwner {
         do {
             let address = try ResolvedAddress(endpoint)
             try address.withSockaddr { try UVError.check(uv_tcp_bind(box.pointer, $0, 0), "bind \(endpoint)") }
+            // uv_tcp_bind keeps bind(2)'s EADDRINUSE to itself until uv_listen and returns 0;
+            // the socket is then not bound, and its port reads as 0.
+            if endpoint.port != 0 && localPort != endpoint.port {
+                throw UVError("bind \(endpoint)", UV_EADDRINUSE.rawValue)
+            }
         } catch {
             box.close()
             throw error
@@ -73,6 +79,8 @@ public final class TCPListener: HandleOwner {
         onConnection = nil
         box.close()
     }
+
+    func closeForShutdown() { close() }
 
     func handleDidClose() {}
 }
