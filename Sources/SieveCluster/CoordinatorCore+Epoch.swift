@@ -10,8 +10,8 @@ extension CoordinatorCore {
         if let reduction = configuration.method.reduction {
             let layout = self.layout(for: .reduce(reduction))
             out.append(.log(.info, "epoch \(epoch): \(EpochStep.reduce(reduction).name) over \(layout.total) rows in \(layout.count) shard(s)"))
-            begin(epoch, .reduce(reduction), shards: layout.count, &out)
             partialSums = Array(repeating: nil, count: layout.count)
+            begin(epoch, .reduce(reduction), shards: layout.count, &out)
             if layout.count == 0 { finishReduction(&out) }
         } else if configuration.method.scoresRows {
             beginScoring(epoch, &out)
@@ -21,12 +21,35 @@ extension CoordinatorCore {
         }
     }
 
+    /// Starts a step: results the journal already holds count as done (resume), the rest go out.
     mutating func begin(_ epoch: Int, _ step: EpochStep, shards: Int, _ out: inout [CoordinatorDirective]) {
         stage = .running(epoch: epoch, step: step)
         work = PhaseWork(shards: shards)
-        out.append(.progress(PhaseProgress(epoch: epoch, phase: step.name, shardsDone: 0, shardsTotal: shards,
+        var restoredShards = 0
+        for message in restored.results[epoch] ?? [] {
+            guard let (shard, _) = resultKey(message), step == stepOf(message), shard < shards, !work.done[shard],
+                  store(message) == nil else { continue }
+            work.completeRestored(shard)
+            restoredShards += 1
+        }
+        if restoredShards > 0 { out.append(.log(.info, "epoch \(epoch) \(step.name): \(restoredShards) of \(shards) shard(s) restored from the journal")) }
+        out.append(.progress(PhaseProgress(epoch: epoch, phase: step.name, shardsDone: work.doneCount, shardsTotal: shards,
                                            rowsDone: 0, finished: false)))
-        assignWork(&out)
+        if shards > 0 && work.isComplete {
+            stepComplete(&out)
+        } else {
+            assignWork(&out)
+        }
+    }
+
+    /// What comes after a step whose shards are all in.
+    mutating func stepComplete(_ out: inout [CoordinatorDirective]) {
+        switch currentStep {
+        case .reduce?: finishReduction(&out)
+        case .score?: select(&out)
+        case .diversity?: requestFinalGreedy(&out)
+        case .finalGreedy?, nil: break
+        }
     }
 
     var currentEpoch: Int? {
@@ -45,7 +68,7 @@ extension CoordinatorCore {
 
     /// Fills every ready worker's free slots with the lowest waiting shards (or parts).
     mutating func assignWork(_ out: inout [CoordinatorDirective]) {
-        guard let epoch = currentEpoch, let step = currentStep, step != .finalGreedy else { return }
+        guard !draining, let epoch = currentEpoch, let step = currentStep, step != .finalGreedy else { return }
         for id in peers.keys.sorted() where peers[id]!.state == .ready {
             while peers[id]!.inFlight.count < peers[id]!.slots, let (shard, attempt) = work.take(for: id) {
                 peers[id]!.inFlight.insert(shard)
@@ -92,19 +115,74 @@ extension CoordinatorCore {
     /// The length of the reduced vector: d for gradient sums, K for limr's reward sums.
     var reductionLength: Int { configuration.method == .limr ? shape.rewardEpochs : shape.dimension }
 
-    mutating func acceptPartialSum(_ id: ConnectionID, _ sum: PartialSum, _ out: inout [CoordinatorDirective]) {
-        guard claim(id, epoch: sum.epoch, steps: [.reduce(.validationSum), .reduce(.trainingSum)], shard: sum.shard,
-                    attempt: sum.attempt, &out) else { return }
-        let shard = Int(sum.shard)
-        let rows = layout(for: currentStep!).rows(of: shard)
-        guard sum.sum.count == reductionLength, sum.rowCount == UInt64(rows.count), sum.sum.allSatisfy(\.isFinite) else {
-            let problem = "partialSum for shard \(shard) has \(sum.sum.count) values for \(sum.rowCount) rows; expected \(reductionLength) finite values for \(rows.count) rows"
+    /// A result from a worker: checked against the assignment in flight, journaled, stored.
+    mutating func acceptResult(_ id: ConnectionID, _ message: Message, _ out: inout [CoordinatorDirective]) {
+        guard let (shard, (epoch, attempt)) = resultKey(message).map({ ($0.shard, $0.tag) }),
+              let step = stepOf(message),
+              claim(id, epoch: epoch, steps: [step], shard: UInt32(shard), attempt: attempt, &out) else { return }
+        if let problem = store(message) {
             protocolError(id, WireError(code: .malformedField, message: problem), &out)
             return
         }
-        partialSums[shard] = sum.sum
-        markDone(id, shard, rows: rows.count, &out)
-        if work.isComplete { finishReduction(&out) } else { assignWork(&out) }
+        out.append(.journal(.result(message)))
+        markDone(id, shard, rows: rowCount(message), &out)
+        if work.isComplete { stepComplete(&out) } else { assignWork(&out) }
+    }
+
+    /// The shard (or part) a result answers, and its epoch and attempt.
+    func resultKey(_ message: Message) -> (shard: Int, tag: (UInt32, UInt32))? {
+        switch message {
+        case let .partialSum(sum): return (Int(sum.shard), (sum.epoch, sum.attempt))
+        case let .scores(scores): return (Int(scores.shard), (scores.epoch, scores.attempt))
+        case let .partPicks(picks): return (Int(picks.part), (picks.epoch, picks.attempt))
+        default: return nil
+        }
+    }
+
+    func stepOf(_ message: Message) -> EpochStep? {
+        switch message {
+        case .partialSum: return configuration.method.reduction.map { .reduce($0) }
+        case .scores: return .score
+        case .partPicks: return .diversity
+        default: return nil
+        }
+    }
+
+    func rowCount(_ message: Message) -> Int {
+        switch message {
+        case let .partialSum(sum): return Int(sum.rowCount)
+        case let .scores(scores): return Int(scores.rowCount)
+        case let .partPicks(picks): return diversity.parts[Int(picks.part)].count
+        default: return 0
+        }
+    }
+
+    /// Checks a result's shape against the step and stores it; returns the problem, if any.
+    mutating func store(_ message: Message) -> String? {
+        switch message {
+        case let .partialSum(sum):
+            let shard = Int(sum.shard)
+            let rows = layout(for: stepOf(message)!).rows(of: shard)
+            guard shard < partialSums.count, sum.sum.count == reductionLength, sum.rowCount == UInt64(rows.count),
+                  sum.sum.allSatisfy(\.isFinite) else {
+                return "partialSum for shard \(shard) has \(sum.sum.count) values for \(sum.rowCount) rows; expected \(reductionLength) finite values for \(rows.count) rows"
+            }
+            partialSums[shard] = sum.sum
+        case let .scores(scores):
+            return storeScores(scores)
+        case let .partPicks(picks):
+            let part = Int(picks.part)
+            guard part < diversity.parts.count else { return "partPicks for part \(part), which does not exist" }
+            let allowed = Set(diversity.parts[part])
+            let rows = picks.picks.map { Int($0) }
+            guard rows.count == min(diversity.budget, allowed.count), rows.allSatisfy(allowed.contains), Set(rows).count == rows.count else {
+                return "partPicks for part \(part) has \(rows.count) rows; expected \(min(diversity.budget, allowed.count)) distinct rows of the part"
+            }
+            diversity.picks[part] = rows
+        default:
+            return "\(message.type) is not a result"
+        }
+        return nil
     }
 
     /// The reference = the shard sums added in shard order in Float64, so it is the same bits
@@ -148,26 +226,23 @@ extension CoordinatorCore {
         if trainingLayout.count == 0 { select(&out) }
     }
 
-    mutating func acceptScores(_ id: ConnectionID, _ scores: ShardScores, _ out: inout [CoordinatorDirective]) {
-        guard claim(id, epoch: scores.epoch, steps: [.score], shard: scores.shard, attempt: scores.attempt, &out) else { return }
+    mutating func storeScores(_ scores: ShardScores) -> String? {
         let shard = Int(scores.shard)
         let rows = trainingLayout.rows(of: shard)
         if scoreColumns.isEmpty && !scores.columns.isEmpty {
             scoreColumns = scores.columns
             scoreValues = [Double](repeating: 0, count: shape.rows * scoreColumns.count)
         }
-        guard scores.columns == scoreColumns, scores.rowStart == UInt64(rows.lowerBound),
-              Int(scores.rowCount) == rows.count, scores.values.allSatisfy(\.isFinite) else {
-            let problem = "scores for shard \(shard) cover rows \(scores.rowStart)+\(scores.rowCount) with columns \(scores.columns); expected rows \(rows.lowerBound)+\(rows.count), columns \(scoreColumns), finite values"
-            protocolError(id, WireError(code: .malformedField, message: problem), &out)
-            return
+        guard shard < trainingLayout.count, scores.columns == scoreColumns, scores.rowStart == UInt64(rows.lowerBound),
+              Int(scores.rowCount) == rows.count, scores.values.count == rows.count * scoreColumns.count,
+              scores.values.allSatisfy(\.isFinite) else {
+            return "scores for shard \(shard) cover rows \(scores.rowStart)+\(scores.rowCount) with columns \(scores.columns); expected rows \(rows.lowerBound)+\(rows.count), columns \(scoreColumns), finite values"
         }
         let width = scoreColumns.count
         scoreValues.withUnsafeMutableBufferPointer { target in
             for (offset, value) in scores.values.enumerated() { target[rows.lowerBound * width + offset] = value }
         }
-        markDone(id, shard, rows: rows.count, &out)
-        if work.isComplete { select(&out) } else { assignWork(&out) }
+        return nil
     }
 
     /// One column of the score table, by name.
@@ -205,23 +280,14 @@ extension CoordinatorCore {
         begin(epoch, .diversity, shards: parts.count, &out)
     }
 
-    mutating func acceptPartPicks(_ id: ConnectionID, _ picks: PartPicks, _ out: inout [CoordinatorDirective]) {
-        guard claim(id, epoch: picks.epoch, steps: [.diversity], shard: picks.part, attempt: picks.attempt, &out) else { return }
-        let part = Int(picks.part)
-        let allowed = Set(diversity.parts[part])
-        let rows = picks.picks.map { Int($0) }
-        guard rows.count == min(diversity.budget, allowed.count), rows.allSatisfy(allowed.contains), Set(rows).count == rows.count else {
-            let problem = "partPicks for part \(part) has \(rows.count) rows; expected \(min(diversity.budget, allowed.count)) distinct rows of the part"
-            protocolError(id, WireError(code: .malformedField, message: problem), &out)
-            return
-        }
-        diversity.picks[part] = rows
-        markDone(id, part, rows: diversity.parts[part].count, &out)
-        guard work.isComplete, let epoch = currentEpoch else {
-            assignWork(&out)
-            return
-        }
+    /// GreeDi's second round runs on the coordinator (off the loop), unless the journal has it.
+    mutating func requestFinalGreedy(_ out: inout [CoordinatorDirective]) {
+        guard let epoch = currentEpoch else { return }
         stage = .running(epoch: epoch, step: .finalGreedy)
+        if let outcome = restored.finalGreedy[epoch] {
+            finishEpoch(outcome.picks, facilityLocationValue: outcome.value, &out)
+            return
+        }
         let union = Array(Set(diversity.picks.flatMap { $0! })).sorted()
         out.append(.finalGreedy(FinalGreedyRequest(epoch: epoch, union: union, candidates: diversity.candidates.sorted(),
                                                    budget: diversity.budget)))
@@ -231,7 +297,9 @@ extension CoordinatorCore {
         guard stage == .running(epoch: epoch, step: .finalGreedy) else { return }
         switch result {
         case let .failure(failure): fail("facility location failed: \(failure.message)", &out)
-        case let .success(outcome): finishEpoch(outcome.picks, facilityLocationValue: outcome.value, &out)
+        case let .success(outcome):
+            out.append(.journal(.finalGreedy(epoch: epoch, outcome: outcome)))
+            finishEpoch(outcome.picks, facilityLocationValue: outcome.value, &out)
         }
     }
 
@@ -249,6 +317,8 @@ extension CoordinatorCore {
             out.append(.log(.info, "epoch \(epoch): gainrl acc = \(feedback.accuracy), Cbar = \(feedback.meanAngle); mu \(usedMu!) -> \(gainrlMu)"))
         }
         stage = .writing(epoch: epoch)
+        writingRecord = RunRecord.EpochRecord(epoch: epoch, selected: picked.count, referenceNorm: norm,
+                                              facilityLocationValue: facilityLocationValue, gainrlMu: usedMu)
         out.append(.log(.info, "epoch \(epoch): selected \(picked.count) of \(shape.rows) rows"))
         out.append(.writeEpoch(EpochResult(epoch: epoch, curriculum: picked.map { ($0, scores[$0]) }, columns: scoreColumns,
                                            values: scoreValues, referenceNorm: norm,
@@ -268,26 +338,86 @@ extension CoordinatorCore {
             }
         }
         pendingCurriculum = nil
-        if epoch < configuration.epochs {
-            startEpoch(epoch + 1, &out)
-        } else {
+        if let record = writingRecord {
+            epochRecords.append(record)
+            out.append(.journal(.epochWritten(record, nextMu: gainrlMu)))
+        }
+        writingRecord = nil
+        continueAfter(epoch, &out)
+    }
+
+    /// The next epoch, or the end of the run (also when every epoch was restored).
+    mutating func continueAfter(_ epoch: Int, _ out: inout [CoordinatorDirective]) {
+        if epoch >= configuration.epochs {
             endRun(status: Done.success, message: "run complete", &out)
-            out.append(.finish(.success(RunSummary(epochs: epoch, workersSeen: workersSeen))))
+            out.append(.finish(.success(RunSummary(epochs: epochRecords, workersSeen: workersSeen))))
+        } else if draining {
+            stopDrained(&out)
+        } else {
+            startEpoch(epoch + 1, &out)
         }
     }
 
+    /// A failed shard goes back in line for another worker; one that fails
+    /// `maxShardFailures` times in a row is a poison shard and stops the run, naming it.
     mutating func shardFailed(_ id: ConnectionID, _ failure: ShardFailure, _ out: inout [CoordinatorDirective]) {
         guard let step = currentStep,
               claim(id, epoch: failure.epoch, steps: [step], shard: failure.shard, attempt: failure.attempt, &out) else { return }
+        let shard = Int(failure.shard)
         let what: String
         if step == .diversity {
-            what = "part \(failure.shard) (\(diversity.parts[Int(failure.shard)].count) candidates)"
+            what = "part \(shard) (\(diversity.parts[shard].count) candidates)"
         } else {
-            let rows = layout(for: step).rows(of: Int(failure.shard))
+            let rows = layout(for: step).rows(of: shard)
             let set = step == .reduce(.validationSum) ? "validation rows" : "rows"
-            what = "shard \(failure.shard) (\(set) \(rows.lowerBound)..<\(rows.upperBound))"
+            what = "shard \(shard) (\(set) \(rows.lowerBound)..<\(rows.upperBound))"
         }
-        fail("\(what) failed on worker \(peers[id]!.workerID): \(failure.reason)", &out)
+        peers[id]?.inFlight.remove(shard)
+        let failures = work.fail(shard)
+        out.append(.log(.warning, "\(what) failed on worker \(peers[id]!.workerID) (failure \(failures) of \(Self.maxShardFailures)): \(failure.reason)"))
+        if failures >= Self.maxShardFailures {
+            fail("\(what) failed \(failures) times, last on worker \(peers[id]!.workerID): \(failure.reason)", &out)
+        } else {
+            assignWork(&out)
+        }
+    }
+
+    static let maxShardFailures = 3
+
+    /// SIGTERM: stop assigning; once nothing is in flight the run stops, resumable.
+    public mutating func drain() -> [CoordinatorDirective] {
+        guard stage != .finished, !draining else { return [] }
+        draining = true
+        var out: [CoordinatorDirective] = [.log(.info, "stopping: no new assignments; waiting for \(work.inFlightCount) shard(s) in flight")]
+        checkDrained(&out)
+        return out
+    }
+
+    /// Stops at once (a second signal, or the drain time ran out): shards in flight are lost
+    /// and will be recomputed on resume.
+    public mutating func stopNow() -> [CoordinatorDirective] {
+        guard stage != .finished else { return [] }
+        var out: [CoordinatorDirective] = []
+        stopDrained(&out)
+        return out
+    }
+
+    mutating func checkDrained(_ out: inout [CoordinatorDirective]) {
+        guard draining, stage != .finished else { return }
+        switch stage {
+        case .waitingForWorkers: stopDrained(&out)
+        case let .running(_, step) where step != .finalGreedy && work.inFlightCount == 0: stopDrained(&out)
+        default: break
+        }
+    }
+
+    /// Ends a drained run: workers are disconnected without `done`, so they retry and rejoin a
+    /// resumed coordinator.
+    mutating func stopDrained(_ out: inout [CoordinatorDirective]) {
+        stage = .finished
+        for id in peers.keys.sorted() { out.append(.close(id, flush: true)) }
+        peers.removeAll()
+        out.append(.finish(.interrupted("stopped before the run finished; everything done so far is in the journal, continue with --resume")))
     }
 
     /// Stops the run: every worker is told why and disconnected.

@@ -29,6 +29,10 @@ public struct CoordinatorCore {
     var diversity = DiversityState()
     /// GAIN-RL's centre mu, moved between epochs.
     var gainrlMu = 0.0
+    var epochRecords: [RunRecord.EpochRecord] = []
+    var writingRecord: RunRecord.EpochRecord?
+    var restored = RestoredRun()
+    var draining = false
 
     enum Stage: Equatable {
         case waitingForWorkers
@@ -81,8 +85,34 @@ public struct CoordinatorCore {
         case let .finalGreedyDone(epoch, result):
             finalGreedyDone(epoch, result, &out)
         }
+        checkDrained(&out)
         return out
     }
+
+    /// Takes the journal of an earlier attempt at this run: finished epochs are skipped, and
+    /// finished shards count as done when their step comes round. Call before any event.
+    public mutating func restore(_ records: [JournalRecord]) {
+        for record in records {
+            switch record {
+            case let .result(message):
+                if let (shard, tag) = resultKey(message).map({ ($0.shard, $0.tag) }), shard >= 0 {
+                    restored.results[Int(tag.0), default: []].append(message)
+                }
+            case let .epochWritten(epochRecord, nextMu):
+                epochRecords.removeAll { $0.epoch == epochRecord.epoch }
+                epochRecords.append(epochRecord)
+                gainrlMu = nextMu
+            case let .finalGreedy(epoch, outcome):
+                restored.finalGreedy[epoch] = outcome
+            case .header:
+                break
+            }
+        }
+        epochRecords.sort { $0.epoch < $1.epoch }
+    }
+
+    /// The first epoch that the journal does not show as written.
+    var firstUnfinishedEpoch: Int { (epochRecords.map(\.epoch).max() ?? 0) + 1 }
 
     /// Stops the run from outside the protocol: a signal, or the shell's own failure.
     public mutating func abort(_ reason: String) -> [CoordinatorDirective] {
@@ -105,12 +135,8 @@ public struct CoordinatorCore {
             becomeReady(id, ready, &out)
         case (.welcomed, .heartbeat), (.ready, .heartbeat):
             break
-        case let (.ready, .partialSum(sum)):
-            acceptPartialSum(id, sum, &out)
-        case let (.ready, .scores(scores)):
-            acceptScores(id, scores, &out)
-        case let (.ready, .partPicks(picks)):
-            acceptPartPicks(id, picks, &out)
+        case (.ready, .partialSum), (.ready, .scores), (.ready, .partPicks):
+            acceptResult(id, message, &out)
         case let (.ready, .shardFailed(failure)):
             shardFailed(id, failure, &out)
         case let (_, .error(error)):
@@ -155,7 +181,11 @@ public struct CoordinatorCore {
         switch stage {
         case .waitingForWorkers:
             let readyCount = peers.values.filter { $0.state == .ready }.count
-            if readyCount >= configuration.expectWorkers { startEpoch(1, &out) }
+            if readyCount >= configuration.expectWorkers {
+                let first = firstUnfinishedEpoch
+                if first > 1 { out.append(.log(.info, "resuming at epoch \(first); epochs before it are in the journal")) }
+                if first > configuration.epochs { continueAfter(first - 1, &out) } else { startEpoch(first, &out) }
+            }
             else { out.append(.log(.info, "waiting for workers: \(readyCount) of \(configuration.expectWorkers) joined")) }
         case let .running(epoch, step) where step != .reduce(.validationSum) && step != .reduce(.trainingSum):
             if !reference.isEmpty {
@@ -228,4 +258,10 @@ public struct CoordinatorCore {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: max(0, 16 - digits.count)) + digits
     }
+}
+
+/// What the journal of an interrupted run holds for the epochs still to finish.
+struct RestoredRun {
+    var results: [Int: [Message]] = [:]
+    var finalGreedy: [Int: GreedyOutcome] = [:]
 }

@@ -44,6 +44,8 @@ public enum CoordinatorDirective: Sendable {
     /// Close the connection, after the queued frames went out when `flush`.
     case close(ConnectionID, flush: Bool)
     case writeEpoch(EpochResult)
+    /// Append to the journal, durably, before anything else happens.
+    case journal(JournalRecord)
     /// Run GreeDi's second round off the loop and report `finalGreedyDone`.
     case finalGreedy(FinalGreedyRequest)
     case progress(PhaseProgress)
@@ -66,10 +68,12 @@ public struct PhaseProgress: Sendable, Equatable {
 public enum RunOutcome: Sendable, Equatable {
     case success(RunSummary)
     case failure(String)
+    /// Stopped on request (SIGTERM) with the journal up to date; `--resume` continues.
+    case interrupted(String)
 }
 
 public struct RunSummary: Sendable, Equatable {
-    public var epochs: Int
+    public var epochs: [RunRecord.EpochRecord]
     public var workersSeen: [String]
 }
 

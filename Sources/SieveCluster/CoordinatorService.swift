@@ -18,6 +18,10 @@ public final class CoordinatorService {
     private let maximumFrameLength: Int
     private let writeEpoch: (EpochResult) throws -> Void
     private let finalGreedy: (FinalGreedyRequest) throws -> GreedyOutcome
+    private let journal: (JournalRecord) throws -> Void
+    private var drainTimer: LoopTimer?
+    /// How long SIGTERM waits for shards in flight before stopping anyway.
+    public var drainSeconds: Double = 30
     private let logger: Logger
     private let progress: ProgressReporter
     public private(set) var outcome: RunOutcome?
@@ -26,6 +30,7 @@ public final class CoordinatorService {
     public init(configuration: RunConfiguration, shape: PoolShape, endpoint: Endpoint, logger: Logger,
                 maximumFrameLength: Int = Wire.defaultMaximumFrameLength,
                 finalGreedy: @escaping (FinalGreedyRequest) throws -> GreedyOutcome,
+                journal: @escaping (JournalRecord) throws -> Void,
                 writeEpoch: @escaping (EpochResult) throws -> Void) throws {
         loop = try EventLoop()
         core = CoordinatorCore(configuration: configuration, shape: shape)
@@ -34,6 +39,7 @@ public final class CoordinatorService {
         self.maximumFrameLength = maximumFrameLength
         self.writeEpoch = writeEpoch
         self.finalGreedy = finalGreedy
+        self.journal = journal
         self.logger = logger
         progress = ProgressReporter(logger: logger)
     }
@@ -46,9 +52,7 @@ public final class CoordinatorService {
             try listener.listen { [unowned self] connection in self.accept(connection) }
             for signal in [SIGINT, SIGTERM] {
                 let watcher = try SignalWatcher(loop: loop)
-                try watcher.start(signal: signal) { [unowned self] number in
-                    self.abort("stopped by signal \(number)")
-                }
+                try watcher.start(signal: signal) { [unowned self] _ in self.stop() }
                 watcher.unreference()
                 signals.append(watcher)
             }
@@ -65,6 +69,26 @@ public final class CoordinatorService {
         loop.run()
         loop.shutdown()
         return outcome ?? .failure("the coordinator stopped before the run finished")
+    }
+
+    /// SIGTERM or SIGINT: stop assigning, let the shards in flight finish into the journal, stop.
+    /// A second signal, or `drainSeconds` without the shards, stops at once; the journal stays
+    /// consistent either way.
+    public func stop() {
+        guard outcome == nil else { return }
+        if drainTimer != nil {
+            apply(core.stopNow())
+            return
+        }
+        logger.info("signal received: finishing the shards in flight, then stopping (a second signal stops now)")
+        drainTimer = try? LoopTimer(loop: loop)
+        drainTimer?.start(timeoutMillis: UInt64(drainSeconds * 1000)) { [unowned self] in self.apply(self.core.stopNow()) }
+        apply(core.drain())
+    }
+
+    /// Restores the journal of an earlier attempt at this run (before `run`).
+    public func restore(_ records: [JournalRecord]) {
+        core.restore(records)
     }
 
     /// Fails the run from outside the protocol (a signal, or every local worker having exited).
@@ -121,6 +145,12 @@ public final class CoordinatorService {
             }, completion: { [unowned self] result in
                 self.apply(self.core.handle(.finalGreedyDone(epoch: request.epoch, result: result)))
             })
+        case let .journal(record):
+            do {
+                try journal(record)
+            } catch {
+                apply(core.abort("cannot write the journal: \(error)"))
+            }
         case let .progress(report):
             progress.report(report)
         case let .log(level, text):
@@ -128,6 +158,7 @@ public final class CoordinatorService {
         case let .finish(result):
             outcome = result
             ticker.close()
+            drainTimer?.close()
             listener.close()
             signals.forEach { $0.close() }
         }

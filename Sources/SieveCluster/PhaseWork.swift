@@ -34,6 +34,23 @@ struct PhaseWork {
         return current.connection == connection && current.attempt == attempt
     }
 
+    /// A shard whose result came from the journal: done without ever being assigned.
+    mutating func completeRestored(_ shard: Int) {
+        pending.removeAll { $0 == shard }
+        complete(shard)
+    }
+
+    private(set) var failures: [Int: Int] = [:]
+
+    /// Counts a failure of `shard` and puts it back in line; returns the failures so far.
+    mutating func fail(_ shard: Int) -> Int {
+        failures[shard, default: 0] += 1
+        requeue(shard)
+        return failures[shard]!
+    }
+
+    var inFlightCount: Int { inFlight.count }
+
     mutating func complete(_ shard: Int) {
         inFlight[shard] = nil
         done[shard] = true

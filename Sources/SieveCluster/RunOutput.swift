@@ -17,6 +17,7 @@ public struct RunOutput: Sendable {
     }
 
     public var runFile: String { directory + "/run.json" }
+    public var journalFile: String { directory + "/journal.gsj" }
 
     public func epochDirectory(_ epoch: Int) -> String {
         let digits = String(epoch)

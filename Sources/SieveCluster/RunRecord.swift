@@ -15,7 +15,7 @@ public struct RunRecord: Sendable {
     public var startedAt: String
     public var seconds: Double
 
-    public struct EpochRecord: Sendable {
+    public struct EpochRecord: Sendable, Equatable {
         public var epoch: Int
         public var selected: Int
         public var referenceNorm: Double?

@@ -69,6 +69,8 @@ public enum WorkerDirective: Sendable {
     case openData(path: String)
     case compute(ShardTask)
     case startHeartbeat(millis: UInt32)
+    /// Connect again, with back-off, until the connect time-out.
+    case reconnect
     case log(LogLevel, String)
     /// Leave the process with this code; the message says why (empty for a normal end).
     case exit(code: Int32, message: String)
@@ -110,8 +112,13 @@ public struct WorkerCore {
                     .exit(code: 1, message: "protocol error from the coordinator: \(error.message)")]
         case let .disconnected(reason):
             guard state != .finished else { return [] }
-            state = .finished
-            return [.exit(code: 1, message: "lost the coordinator" + (reason.map { ": \($0)" } ?? ""))]
+            // The coordinator may be restarting (--resume): start over and rejoin it. Shards
+            // still computing will report to the new connection with stale attempts, which the
+            // coordinator ignores.
+            state = .connecting
+            welcome = nil
+            references = [:]
+            return [.log(.warning, "lost the coordinator" + (reason.map { " (\($0))" } ?? "") + "; reconnecting"), .reconnect]
         case let .dataOpened(result):
             return dataOpened(result)
         case let .computed(task, outcome):

@@ -20,6 +20,7 @@ public final class WorkerService {
     private var pool: Pool?
     private var exitCode: Int32?
     private var connectAttempts = 0
+    private var signalWatcher: SignalWatcher?
 
     /// - Parameter connectTimeoutSeconds: how long to keep retrying (with back-off) while the
     ///   coordinator is not yet listening.
@@ -36,8 +37,16 @@ public final class WorkerService {
     /// Runs until the coordinator ends the run (0) or something fails (non-zero); returns the
     /// process exit code.
     public func run() -> Int32 {
-        let started = loop.nowMillis
-        connect(started: started)
+        connectAttempts = 0
+        connect(started: loop.nowMillis)
+        if let watcher = try? SignalWatcher(loop: loop) {
+            try? watcher.start(signal: SIGTERM) { [unowned self] _ in
+                self.logger.info("SIGTERM: leaving; the coordinator gives this worker's shards to others")
+                self.finish(code: 0, message: "")
+            }
+            watcher.unreference()
+            signalWatcher = watcher
+        }
         loop.run()
         loop.shutdown()
         return exitCode ?? 1
@@ -128,6 +137,16 @@ public final class WorkerService {
             }
         case let .exit(code, message):
             finish(code: code, message: message)
+        case .reconnect:
+            if let link {
+                link.stop()
+                link.connection.onClose = nil
+                link.connection.close()
+            }
+            link = nil
+            connectAttempts = 0
+            let started = loop.nowMillis
+            retryLater(100) { [unowned self] in self.connect(started: started) }
         }
     }
 
@@ -136,7 +155,11 @@ public final class WorkerService {
         exitCode = code
         if !message.isEmpty { logger.error("\(message)") }
         heartbeat?.close()
+        heartbeat = nil
         retryTimer?.close()
+        retryTimer = nil
+        signalWatcher?.close()
+        signalWatcher = nil
         if let link {
             link.stop()
             link.connection.onClose = nil

@@ -55,6 +55,9 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Overwrite a run already in OUT.")
     var force = false
 
+    @Flag(help: "Continue the run journaled in OUT (after a crash or SIGTERM); finished shards are not recomputed.")
+    var resume = false
+
     @Option(help: "Rows per training shard (fixed by the data, never by the worker count).")
     var shardRows: Int = 4096
 
@@ -92,6 +95,7 @@ struct RunOptions: ParsableArguments {
         guard shardRows > 0 else { throw ValidationError("--shard-rows must be positive, not \(shardRows)") }
         guard validationShardRows > 0 else { throw ValidationError("--validation-shard-rows must be positive") }
         guard epochs > 0 else { throw ValidationError("--epochs must be positive, not \(epochs)") }
+        guard !(resume && force) else { throw ValidationError("--resume and --force contradict each other: pick one") }
         guard workerTimeout > 0 else { throw ValidationError("--worker-timeout must be positive") }
         guard LogSetup.level(logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not debug, info, warning or error") }
     }

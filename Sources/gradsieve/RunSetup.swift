@@ -13,6 +13,9 @@ struct RunSetup {
     let configuration: RunConfiguration
     let shape: PoolShape
     let output: RunOutput
+    /// The journal records of the attempt being resumed (empty for a fresh run).
+    let restored: [JournalRecord]
+    let journalLength: Int
 
     init(options: RunOptions, expectWorkers: Int) throws {
         self.options = options
@@ -20,7 +23,6 @@ struct RunSetup {
         pool = try Pool.open(directory: dataPath, readIDs: true)
         try Self.checkMethod(options.selectionMethod, diversity: options.methodParameters.diversity, pool)
         output = RunOutput(directory: options.out, ids: pool.ids)
-        try output.checkWritable(force: options.force)
         configuration = RunConfiguration(
             method: options.selectionMethod, parameters: options.methodParameters, epochs: options.epochs, expectWorkers: expectWorkers,
             shardRows: options.shardRows, validationShardRows: options.validationShardRows, dataPath: dataPath,
@@ -28,6 +30,43 @@ struct RunSetup {
             workerTimeoutMillis: UInt64(options.workerTimeout * 1000))
         shape = PoolShape(rows: pool.rowCount, validationRows: pool.validationRowCount,
                           dimension: pool.dimension ?? 0, rewardEpochs: pool.rewardEpochs ?? 0, fingerprint: pool.fingerprint)
+        (restored, journalLength) = try Self.prepareOutput(output, identity: Self.identity(options, pool), resume: options.resume,
+                                                           force: options.force)
+    }
+
+    /// What must match for a journal to be resumed: the method with its parameters and the data.
+    static func identity(_ options: RunOptions, _ pool: Pool) -> [String: String] {
+        var fields = ["method": options.method, "data.fingerprint": String(pool.fingerprint, radix: 16),
+                      "data.rows": "\(pool.rowCount)", "data.dimension": "\(pool.dimension ?? 0)"]
+        for (name, value) in options.recordedParameters { fields["parameter." + name] = value }
+        return fields
+    }
+
+    /// Checks OUT: a fresh run refuses an OUT holding a run (finished or journaled) unless forced;
+    /// a resumed run needs a journal whose header matches this run, and names what differs.
+    static func prepareOutput(_ output: RunOutput, identity: [String: String], resume: Bool,
+                              force: Bool) throws -> ([JournalRecord], Int) {
+        let journalExists = FileManager.default.fileExists(atPath: output.journalFile)
+        if !resume {
+            try output.checkWritable(force: force)
+            if journalExists && !force {
+                throw CommandFailure("\(output.directory) holds an unfinished run (journal.gsj); pass --resume to continue it or --force to start over")
+            }
+            return ([], 0)
+        }
+        guard journalExists else { throw CommandFailure("nothing to resume: \(output.directory) has no journal.gsj") }
+        let contents = try JournalFile.read(path: output.journalFile)
+        let records = contents.records.compactMap(JournalRecord.decode)
+        guard case let .header(recorded)? = records.first else {
+            throw CommandFailure("\(output.journalFile) does not start with a gradsieve run header")
+        }
+        let differences = Set(recorded.keys).union(identity.keys).sorted().compactMap { key -> String? in
+            recorded[key] == identity[key] ? nil : "\(key): journal has \(recorded[key] ?? "nothing"), this run has \(identity[key] ?? "nothing")"
+        }
+        guard differences.isEmpty else {
+            throw CommandFailure("the journal in \(output.directory) is from a different run; " + differences.joined(separator: "; "))
+        }
+        return (Array(records.dropFirst()), contents.intactLength)
     }
 
     /// A method whose tensor is absent fails before any work starts, naming both.
@@ -52,28 +91,30 @@ struct RunSetup {
     /// Runs a coordinator until the run ends; writes run.json on success. Returns the outcome.
     func serve(endpoint: Endpoint, logger: Logger, onListening: (CoordinatorService) throws -> Void) throws -> RunOutcome {
         let started = Date()
-        var epochs: [RunRecord.EpochRecord] = []
-        let lock = NSLock()
         let output = self.output
         let pool = self.pool
+        let journal = try openJournal(logger: logger)
         let service = try CoordinatorService(configuration: configuration, shape: shape, endpoint: endpoint, logger: logger,
-                                             finalGreedy: { try FinalGreedy.run($0, pool: pool) }) { result in
-            try output.write(result)
-            lock.lock()
-            epochs.append(.init(epoch: result.epoch, selected: result.curriculum.count, referenceNorm: result.referenceNorm,
-                                facilityLocationValue: result.facilityLocationValue, gainrlMu: result.gainrlMu))
-            lock.unlock()
-        }
+                                             finalGreedy: { try FinalGreedy.run($0, pool: pool) },
+                                             journal: { try journal.append($0.encoded()) },
+                                             writeEpoch: { try output.write($0) })
+        service.restore(restored)
         logger.info("listening on \(endpoint.host):\(service.port) for \(configuration.expectWorkers) worker(s); \(shape.rows) rows, d = \(shape.dimension), \(shape.validationRows) validation rows")
         try onListening(service)
         let outcome = service.run()
+        if case let .interrupted(message) = outcome { logger.notice("\(message)") }
+        if case .failure = outcome, !options.resume {
+            // A failed fresh run leaves OUT as it was; only an interrupted or killed run keeps
+            // its journal for --resume.
+            unlink(output.journalFile)
+        }
         guard case let .success(summary) = outcome else { return outcome }
         let record = RunRecord(
             method: configuration.method.rawValue,
             parameters: options.recordedParameters + [("expect_workers", "\(configuration.expectWorkers)")],
             dataPath: configuration.dataPath, fingerprint: shape.fingerprint, rows: shape.rows,
             validationRows: shape.validationRows, dimension: shape.dimension, workers: summary.workersSeen,
-            epochs: epochs.sorted { $0.epoch < $1.epoch }, startedAt: ISO8601DateFormatter().string(from: started),
+            epochs: summary.epochs, startedAt: ISO8601DateFormatter().string(from: started),
             seconds: Date().timeIntervalSince(started))
         do {
             try output.writeRunRecord(record)
@@ -84,6 +125,21 @@ struct RunSetup {
             print("epoch \(epoch.epoch): \(epoch.selected) rows -> \(output.epochDirectory(epoch.epoch))/curriculum.jsonl")
         }
         return outcome
+    }
+}
+
+extension RunSetup {
+    /// Opens OUT/journal.gsj for appending: a resumed run cuts a torn last record off first; a
+    /// fresh run starts the file with the run's header.
+    func openJournal(logger: Logger) throws -> JournalFile {
+        if options.resume {
+            logger.info("resuming from \(output.journalFile): \(restored.count) record(s)")
+            return try JournalFile(path: output.journalFile, truncateTo: journalLength)
+        }
+        unlink(output.journalFile)
+        let journal = try JournalFile(path: output.journalFile)
+        try journal.append(JournalRecord.header(Self.identity(options, pool)).encoded())
+        return journal
     }
 }
 

@@ -46,7 +46,10 @@ struct Select: ParsableCommand {
                 children.append(child)
             }
         }
-        _ = children
+        if case .interrupted = outcome {
+            // The local workers would wait for a coordinator that is not coming back.
+            for child in children { kill(child.pid, SIGTERM) }
+        }
         try exitFor(outcome)
     }
 }

@@ -125,14 +125,71 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(core.work.hasPending, true)
     }
 
-    func testShardFailureStopsTheRunNamingTheShardAndRows() {
+    func testAPoisonShardStopsTheRunAfterThreeFailuresNamingTheShardAndRows() {
         var core = makeCore()
-        let a = assignments(join(&core, 1))[0].1
-        let out = core.handle(.received(1, .shardFailed(ShardFailure(epoch: 1, shard: a.shard, attempt: a.attempt, reason: "v.safetensors: row 1: grad: value is NaN or infinite")), requestID: 0))
-        guard case let .finish(.failure(message))? = out.last else { return XCTFail("run did not fail") }
+        var assignment = assignments(join(&core, 1))[0].1
+        var last: [CoordinatorDirective] = []
+        for attempt in 0..<3 {
+            XCTAssertEqual(assignment.attempt, UInt32(attempt))
+            last = core.handle(.received(1, .shardFailed(ShardFailure(epoch: 1, shard: assignment.shard, attempt: assignment.attempt, reason: "v.safetensors: row 1: grad: value is NaN or infinite")), requestID: 0))
+            if attempt < 2 {
+                XCTAssertFalse(core.isFinished, "gave up after \(attempt + 1) failure(s)")
+                assignment = assignments(last)[0].1   // back in line, to the same (only) worker
+                XCTAssertEqual(assignment.shard, 0)
+            }
+        }
+        guard case let .finish(.failure(message))? = last.last else { return XCTFail("run did not fail") }
         XCTAssertTrue(message.contains("shard 0"))
         XCTAssertTrue(message.contains("validation rows 0..<2"))
+        XCTAssertTrue(message.contains("3 times"))
         XCTAssertTrue(message.contains("NaN"))
+    }
+
+    func testResultsAreJournaledBeforeTheyCount() {
+        var core = makeCore(validationRows: 2)
+        let a = assignments(join(&core, 1))[0].1
+        let message = Message.partialSum(PartialSum(epoch: 1, shard: a.shard, attempt: a.attempt, rowCount: 2, sum: [1, 2]))
+        let out = core.handle(.received(1, message, requestID: 0))
+        let journalIndex = out.firstIndex { if case .journal(.result(message)) = $0 { return true }; return false }
+        let referenceIndex = out.firstIndex { if case .send(_, .reference, _) = $0 { return true }; return false }
+        XCTAssertNotNil(journalIndex)
+        XCTAssertLessThan(journalIndex!, referenceIndex!)
+    }
+
+    func testRestoredShardsAreNotAssignedAgain() {
+        var core = makeCore(rows: 10, validationRows: 2, shardRows: 4)
+        core.restore([
+            .result(.partialSum(PartialSum(epoch: 1, shard: 0, attempt: 0, rowCount: 2, sum: [1, 0]))),
+            .result(.scores(ShardScores(epoch: 1, shard: 1, attempt: 3, rowStart: 4, rowCount: 4, columns: ["score"], values: [1, 2, 3, 4]))),
+        ])
+        let out = join(&core, 1, slots: 8)
+        // The validation sum came from the journal, so scoring starts at once, without shard 1.
+        XCTAssertEqual(assignments(out).map { $0.1.phase }, [.score, .score])
+        XCTAssertEqual(assignments(out).map { $0.1.shard }, [0, 2])
+    }
+
+    func testFinishedEpochsInTheJournalAreSkipped() {
+        let configuration = RunConfiguration(method: .random, parameters: MethodParameters(budget: 3), epochs: 2, expectWorkers: 1,
+                                             dataPath: "/d", runID: "r")
+        var core = CoordinatorCore(configuration: configuration, shape: PoolShape(rows: 10, validationRows: 0, dimension: 2, fingerprint: fingerprint))
+        core.restore([.epochWritten(RunRecord.EpochRecord(epoch: 1, selected: 3, referenceNorm: nil), nextMu: 0)])
+        let out = join(&core, 1)
+        guard let written = out.compactMap({ if case let .writeEpoch(result) = $0 { return result }; return nil }).first else { return XCTFail("no epoch") }
+        XCTAssertEqual(written.epoch, 2)
+    }
+
+    func testDrainStopsOnceShardsInFlightAreBack() {
+        var core = makeCore(validationRows: 4)
+        let sent = assignments(join(&core, 1, slots: 1))
+        XCTAssertEqual(sent.count, 1)
+        let drained = core.drain()
+        XCTAssertFalse(drained.contains { if case .finish = $0 { return true }; return false })
+        let a = sent[0].1
+        let out = core.handle(.received(1, .partialSum(PartialSum(epoch: 1, shard: a.shard, attempt: a.attempt, rowCount: 2, sum: [1, 1])), requestID: 0))
+        XCTAssertTrue(assignments(out).isEmpty, "no new work while draining")
+        XCTAssertTrue(out.contains { if case .journal = $0 { return true }; return false })
+        XCTAssertTrue(out.contains { if case .finish(.interrupted) = $0 { return true }; return false })
+        XCTAssertFalse(out.contains { if case .send(_, .done, _) = $0 { return true }; return false }, "workers keep waiting to rejoin")
     }
 
     func testZeroValidationSumFailsTheRun() {

@@ -54,7 +54,7 @@ final class WorkerCoreTests: XCTestCase {
         XCTAssertEqual(beat.shardsInFlight, 1)
     }
 
-    func testDoneExitsZeroAndRejectOrLostCoordinatorExitNonZero() {
+    func testDoneExitsZeroRejectExitsNonZeroAndALostCoordinatorIsRejoined() {
         var done = readyWorker()
         XCTAssertTrue(done.handle(.received(.done(Done(status: Done.success, message: "ok")), requestID: 0)).contains { if case .exit(0, _) = $0 { return true }; return false })
         XCTAssertTrue(done.handle(.disconnected(nil)).isEmpty)
@@ -65,7 +65,9 @@ final class WorkerCoreTests: XCTestCase {
         XCTAssertTrue(out.contains { if case let .exit(1, message) = $0 { return message.contains("data differs") }; return false })
 
         var lost = readyWorker()
-        XCTAssertTrue(lost.handle(.disconnected("reset")).contains { if case .exit(1, _) = $0 { return true }; return false })
+        XCTAssertTrue(lost.handle(.disconnected("reset")).contains { if case .reconnect = $0 { return true }; return false })
+        XCTAssertEqual(lost.state, .connecting)
+        guard case .send(.hello, _)? = lost.handle(.connected).first else { return XCTFail("no hello after reconnecting") }
     }
 
     func testMismatchedDataIsReportedForTheCoordinatorToDecide() {
