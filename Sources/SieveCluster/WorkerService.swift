@@ -21,6 +21,9 @@ public final class WorkerService {
     private var exitCode: Int32?
     private var connectAttempts = 0
     private var signalWatcher: SignalWatcher?
+    /// Fault injection for tests and drills: GRADSIEVE_SHARD_DELAY_MS stretches every shard, the
+    /// way a slow disk would, so a test can act while a phase is under way.
+    private let shardDelayMicroseconds: UInt32 = getenv("GRADSIEVE_SHARD_DELAY_MS").flatMap { UInt32(String(cString: $0)) }.map { $0 * 1000 } ?? 0
 
     /// - Parameter connectTimeoutSeconds: how long to keep retrying (with back-off) while the
     ///   coordinator is not yet listening.
@@ -118,7 +121,11 @@ public final class WorkerService {
             })
         case let .compute(task):
             guard let pool else { return }
-            loop.runInBackground({ ShardComputer.compute(task, pool: pool) }, completion: { [unowned self] outcome in
+            let delay = shardDelayMicroseconds
+            loop.runInBackground({ () -> ShardOutcome in
+                if delay > 0 { usleep(delay) }
+                return ShardComputer.compute(task, pool: pool)
+            }, completion: { [unowned self] outcome in
                 self.apply(self.core.handle(.computed(task, outcome)))
             })
         case let .startHeartbeat(millis):
