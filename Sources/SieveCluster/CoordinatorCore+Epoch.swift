@@ -430,7 +430,7 @@ extension CoordinatorCore {
     private mutating func endRun(status: UInt8, message: String, _ out: inout [CoordinatorDirective]) {
         stage = .finished
         for id in peers.keys.sorted() {
-            if peers[id]!.state != .handshaking {
+            if !peers[id]!.isHandshaking {
                 out.append(.send(id, .done(Done(status: status, message: message)), requestID: 0))
             }
             out.append(.close(id, flush: true))

@@ -50,9 +50,22 @@ public struct CoordinatorCore {
         var lastSeen: UInt64
         var connectedAt: UInt64
         var inFlight: Set<Int> = []
+
+        var isHandshaking: Bool {
+            switch state {
+            case .handshaking, .challenged: return true
+            case .welcomed, .ready: return false
+            }
+        }
     }
 
-    enum PeerState: Equatable { case handshaking, welcomed, ready }
+    enum PeerState: Equatable {
+        case handshaking
+        /// Sent a challenge for the cluster token; waits for `auth`.
+        case challenged(nonce: [UInt8], hello: Hello, requestID: UInt32)
+        case welcomed
+        case ready
+    }
 
     public init(configuration: RunConfiguration, shape: PoolShape) {
         self.configuration = configuration
@@ -69,6 +82,9 @@ public struct CoordinatorCore {
         case let .connected(id, address):
             peers[id] = Peer(address: address, state: .handshaking, lastSeen: now, connectedAt: now)
             out.append(.log(.debug, "connection from \(address)"))
+            if peers.count > configuration.maxConnections {
+                reject(id, .tooManyConnections, "the coordinator already has \(configuration.maxConnections) connections", &out)
+            }
         case let .received(id, message, requestID):
             guard peers[id] != nil else { break }
             peers[id]!.lastSeen = now
@@ -128,7 +144,24 @@ public struct CoordinatorCore {
                                   _ out: inout [CoordinatorDirective]) {
         switch (peers[id]!.state, message) {
         case let (.handshaking, .hello(hello)):
-            welcome(id, hello, requestID, &out)
+            if configuration.token != nil {
+                let nonce = ClusterToken.nonce()
+                peers[id]!.state = .challenged(nonce: nonce, hello: hello, requestID: requestID)
+                out.append(.send(id, .challenge(Challenge(nonce: nonce)), requestID: requestID))
+            } else {
+                welcome(id, hello, requestID, &out)
+            }
+        case let (.challenged(nonce, hello, helloID), .auth(auth)):
+            let token = configuration.token!
+            guard auth.nonce.count >= 16,
+                  token.verify(auth.proof, expected: token.workerProof(challenge: nonce, workerNonce: auth.nonce)) else {
+                reject(id, .unauthorized, "the cluster token proof does not match; check --token-file", &out)
+                return
+            }
+            out.append(.send(id, .authProof(AuthProof(proof: token.coordinatorProof(challenge: nonce, workerNonce: auth.nonce))), requestID: helloID))
+            welcome(id, hello, helloID, &out)
+        case (.challenged, _):
+            reject(id, .unauthorized, "expected auth after the challenge, not \(message.type)", &out)
         case (.handshaking, _):
             reject(id, .badHandshake, "the first message must be hello, not \(message.type)", &out)
         case let (.welcomed, .ready(ready)):
@@ -209,7 +242,7 @@ public struct CoordinatorCore {
 
     mutating func protocolError(_ id: ConnectionID, _ error: WireError, _ out: inout [CoordinatorDirective]) {
         guard let peer = peers[id] else { return }
-        if peer.state == .handshaking && error.code == .unsupportedVersion {
+        if peer.isHandshaking && error.code == .unsupportedVersion {
             reject(id, .unsupportedProtocolVersion, "\(error.message); this coordinator speaks protocol version \(Wire.protocolVersion)", &out)
             return
         }
@@ -244,10 +277,10 @@ public struct CoordinatorCore {
 
     private mutating func checkTimeouts(_ out: inout [CoordinatorDirective]) {
         for (id, peer) in peers.sorted(by: { $0.key < $1.key }) {
-            if peer.state == .handshaking && now &- peer.connectedAt > configuration.handshakeTimeoutMillis {
+            if peer.isHandshaking && now &- peer.connectedAt > configuration.handshakeTimeoutMillis {
                 out.append(.log(.warning, "\(peer.address) did not complete the handshake in time"))
                 drop(id, flush: false, &out)
-            } else if peer.state != .handshaking && now &- peer.lastSeen > configuration.workerTimeoutMillis {
+            } else if !peer.isHandshaking && now &- peer.lastSeen > configuration.workerTimeoutMillis {
                 out.append(.log(.warning, "worker \(peer.workerID) at \(peer.address) silent for \(now &- peer.lastSeen) ms: declared lost"))
                 drop(id, flush: false, &out)
             }

@@ -12,8 +12,12 @@ public struct RunConfiguration: Sendable, Equatable {
     public var heartbeatMillis: UInt32
     /// A worker silent this long (no frame at all) is declared lost and its shards go to others.
     public var workerTimeoutMillis: UInt64
-    /// A connection that has not sent hello by then is closed.
+    /// A connection that has not completed the handshake by then is closed.
     public var handshakeTimeoutMillis: UInt64
+    /// The cluster token; nil means no authentication (the coordinator then listens on loopback).
+    public var token: ClusterToken?
+    /// Connections beyond this are refused with a reason.
+    public var maxConnections: Int = 256
 
     public init(method: SelectionMethod, parameters: MethodParameters, epochs: Int = 1, expectWorkers: Int, shardRows: Int = 4096,
                 validationShardRows: Int = 4096, dataPath: String, runID: String, heartbeatMillis: UInt32 = 1000,

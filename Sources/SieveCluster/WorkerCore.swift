@@ -83,24 +83,29 @@ public struct WorkerCore {
     public let slots: Int
     /// The worker's own `--data`, which overrides the coordinator's path.
     public let ownDataPath: String?
+    /// The cluster token, when the worker was given one.
+    public let token: ClusterToken?
+    var proven = false
 
-    enum State: Equatable { case connecting, greeting, opening, ready, finished }
+    enum State: Equatable { case connecting, greeting, proving(challenge: [UInt8], nonce: [UInt8]), opening, ready, finished }
     var state: State = .connecting
     var welcome: Welcome?
     var helloRequestID: UInt32 = 1
     var references: [Int: ReferenceVector] = [:]
     var inFlight = 0
 
-    public init(name: String, slots: Int, ownDataPath: String?) {
+    public init(name: String, slots: Int, ownDataPath: String?, token: ClusterToken? = nil) {
         self.name = name
         self.slots = max(1, slots)
         self.ownDataPath = ownDataPath
+        self.token = token
     }
 
     public mutating func handle(_ event: WorkerEvent) -> [WorkerDirective] {
         switch event {
         case .connected:
             state = .greeting
+            proven = false
             let hello = Hello(workerName: name, productVersion: GradsieveVersion.current,
                               slots: UInt16(clamping: slots), dataPath: ownDataPath ?? "")
             return [.send(.hello(hello), requestID: helloRequestID)]
@@ -131,6 +136,25 @@ public struct WorkerCore {
 
     private mutating func receive(_ message: Message, _ requestID: UInt32) -> [WorkerDirective] {
         switch (state, message) {
+        case let (.greeting, .challenge(challenge)):
+            guard let token else {
+                state = .finished
+                return [.exit(code: 1, message: "the coordinator requires a cluster token; give this worker --token-file")]
+            }
+            let nonce = ClusterToken.nonce()
+            state = .proving(challenge: challenge.nonce, nonce: nonce)
+            return [.send(.auth(Auth(nonce: nonce, proof: token.workerProof(challenge: challenge.nonce, workerNonce: nonce))), requestID: requestID)]
+        case let (.proving(challenge, nonce), .authProof(proof)):
+            guard let token, token.verify(proof.proof, expected: token.coordinatorProof(challenge: challenge, workerNonce: nonce)) else {
+                state = .finished
+                return [.exit(code: 1, message: "the coordinator could not prove it holds the cluster token; refusing to work for it")]
+            }
+            proven = true
+            state = .greeting
+            return []
+        case (.greeting, .welcome) where token != nil && !proven:
+            state = .finished
+            return [.exit(code: 1, message: "the coordinator did not ask for the cluster token this worker was given; refusing to work for it")]
         case let (.greeting, .welcome(welcome)):
             self.welcome = welcome
             state = .opening

@@ -27,11 +27,11 @@ public final class WorkerService {
 
     /// - Parameter connectTimeoutSeconds: how long to keep retrying (with back-off) while the
     ///   coordinator is not yet listening.
-    public init(endpoint: Endpoint, name: String, slots: Int, dataPath: String?, logger: Logger,
+    public init(endpoint: Endpoint, name: String, slots: Int, dataPath: String?, token: ClusterToken? = nil, logger: Logger,
                 connectTimeoutSeconds: Double = 30) throws {
         EventLoop.setThreadPoolSize(slots + 1)
         loop = try EventLoop()
-        core = WorkerCore(name: name, slots: slots, ownDataPath: dataPath)
+        core = WorkerCore(name: name, slots: slots, ownDataPath: dataPath, token: token)
         self.endpoint = endpoint
         self.logger = logger
         connectDeadlineMillis = UInt64(connectTimeoutSeconds * 1000)

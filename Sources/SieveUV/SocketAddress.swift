@@ -28,7 +28,9 @@ public struct Endpoint: Equatable, Sendable, CustomStringConvertible {
 
     /// True for addresses only this machine can reach.
     public var isLoopback: Bool {
-        host == "localhost" || host.hasPrefix("127.") || host == "::1"
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        let numericLoopback = octets.count == 4 && octets.allSatisfy { UInt8($0) != nil } && octets[0] == "127"
+        return host == "localhost" || host == "::1" || numericLoopback
     }
 }
 

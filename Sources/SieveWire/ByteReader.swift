@@ -42,6 +42,16 @@ struct ByteReader {
         return value
     }
 
+    /// `u32` byte count, then that many raw bytes.
+    mutating func bytes(_ field: String) throws -> [UInt8] {
+        let length = Int(try u32(field))
+        guard length <= remaining else {
+            throw malformed(field, "byte string length \(length) exceeds the \(remaining) bytes left")
+        }
+        defer { offset += length }
+        return Array(bytes[offset..<(offset + length)])
+    }
+
     /// `u32` count, then that many big-endian binary64 bit patterns.
     mutating func f64Array(_ field: String) throws -> [Double] {
         let count = try arrayCount(field, elementSize: 8)

@@ -41,6 +41,12 @@ struct ByteWriter {
         bytes.append(contentsOf: utf8)
     }
 
+    /// `u32` byte count, then the bytes as they are.
+    mutating func bytes(_ value: [UInt8]) {
+        count(value.count)
+        bytes.append(contentsOf: value)
+    }
+
     /// `u32` count, then each value as a big-endian binary64 bit pattern.
     mutating func f64Array(_ values: [Double]) {
         count(values.count)

@@ -20,6 +20,9 @@ public enum Message: Equatable, Sendable {
     case error(ErrorMessage)
     case assignPart(PartAssignment)
     case partPicks(PartPicks)
+    case challenge(Challenge)
+    case auth(Auth)
+    case authProof(AuthProof)
 
     /// The type byte this message is sent with.
     public var type: MessageType { Swift.type(of: body).messageType }
@@ -87,6 +90,9 @@ public enum Message: Equatable, Sendable {
         case .error: .error(try ErrorMessage(from: &reader))
         case .assignPart: .assignPart(try PartAssignment(from: &reader))
         case .partPicks: .partPicks(try PartPicks(from: &reader))
+        case .challenge: .challenge(try Challenge(from: &reader))
+        case .auth: .auth(try Auth(from: &reader))
+        case .authProof: .authProof(try AuthProof(from: &reader))
         }
     }
 
@@ -108,6 +114,9 @@ public enum Message: Equatable, Sendable {
         case .error(let body): body
         case .assignPart(let body): body
         case .partPicks(let body): body
+        case .challenge(let body): body
+        case .auth(let body): body
+        case .authProof(let body): body
         }
     }
 }

@@ -4,7 +4,7 @@
 /// message gets a new number.
 public enum MessageType: UInt8, Sendable, CaseIterable {
     case hello = 1, welcome, reject, ready, heartbeat, reference, assign, partialSum, scores, shardFailed,
-        curriculum, done, error, assignPart, partPicks
+        curriculum, done, error, assignPart, partPicks, challenge, auth, authProof
 
     /// The name used in `docs/protocol.md` and as the prefix of field names in errors.
     public var name: String {
@@ -24,6 +24,9 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
         case .error: "error"
         case .assignPart: "assignPart"
         case .partPicks: "partPicks"
+        case .challenge: "challenge"
+        case .auth: "auth"
+        case .authProof: "authProof"
         }
     }
 }

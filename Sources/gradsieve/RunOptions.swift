@@ -76,6 +76,18 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Log level: debug, info, warning, error.")
     var logLevel: String = "info"
 
+    @Option(help: "File holding the cluster token; workers must prove they hold it (HMAC). Without one the coordinator listens on loopback only.")
+    var tokenFile: String?
+
+    @Option(help: "Close a connection that has not completed the handshake within this many seconds.")
+    var handshakeTimeout: Double = 10
+
+    @Option(help: "Refuse connections beyond this many.")
+    var maxConnections: Int = 256
+
+    @Option(help: "On SIGTERM, wait this long for shards in flight before stopping.")
+    var drainSeconds: Double = 30
+
     func validate() throws {
         guard let chosen = SelectionMethod(rawValue: method) else {
             throw ValidationError("--method \(method) is not one of: \(SelectionMethod.allCases.map(\.rawValue).joined(separator: ", "))")

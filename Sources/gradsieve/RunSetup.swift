@@ -10,7 +10,7 @@ import SieveUV
 struct RunSetup {
     let options: RunOptions
     let pool: Pool
-    let configuration: RunConfiguration
+    var configuration: RunConfiguration
     let shape: PoolShape
     let output: RunOutput
     /// The journal records of the attempt being resumed (empty for a fresh run).
@@ -27,7 +27,10 @@ struct RunSetup {
             method: options.selectionMethod, parameters: options.methodParameters, epochs: options.epochs, expectWorkers: expectWorkers,
             shardRows: options.shardRows, validationShardRows: options.validationShardRows, dataPath: dataPath,
             runID: Self.runID(), heartbeatMillis: options.heartbeatMillis,
-            workerTimeoutMillis: UInt64(options.workerTimeout * 1000))
+            workerTimeoutMillis: UInt64(options.workerTimeout * 1000),
+            handshakeTimeoutMillis: UInt64(options.handshakeTimeout * 1000))
+        configuration.token = try TokenFile.read(options.tokenFile)
+        configuration.maxConnections = options.maxConnections
         shape = PoolShape(rows: pool.rowCount, validationRows: pool.validationRowCount,
                           dimension: pool.dimension ?? 0, rewardEpochs: pool.rewardEpochs ?? 0, fingerprint: pool.fingerprint)
         (restored, journalLength) = try Self.prepareOutput(output, identity: Self.identity(options, pool), resume: options.resume,
@@ -93,12 +96,18 @@ struct RunSetup {
         let started = Date()
         let output = self.output
         let pool = self.pool
+        var endpoint = endpoint
+        if configuration.token == nil && !endpoint.isLoopback {
+            logger.warning("no --token-file: listening on 127.0.0.1 only, not \(endpoint.host); give a token to serve other machines")
+            endpoint.host = "127.0.0.1"
+        }
         let journal = try openJournal(logger: logger)
         let service = try CoordinatorService(configuration: configuration, shape: shape, endpoint: endpoint, logger: logger,
                                              finalGreedy: { try FinalGreedy.run($0, pool: pool) },
                                              journal: { try journal.append($0.encoded()) },
                                              writeEpoch: { try output.write($0) })
         service.restore(restored)
+        service.drainSeconds = options.drainSeconds
         logger.info("listening on \(endpoint.host):\(service.port) for \(configuration.expectWorkers) worker(s); \(shape.rows) rows, d = \(shape.dimension), \(shape.validationRows) validation rows")
         try onListening(service)
         let outcome = service.run()

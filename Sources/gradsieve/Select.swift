@@ -35,6 +35,7 @@ struct Select: ParsableCommand {
             for index in 0..<workers {
                 let arguments = ["worker", "--connect", "127.0.0.1:\(service.port)", "--data", setup.configuration.dataPath,
                                  "--slots", "\(slots)", "--name", "local-\(index + 1)", "--log-level", options.logLevel]
+                    + (options.tokenFile.map { ["--token-file", $0] } ?? [])
                 let child = try ChildProcess(loop: service.loop, path: executable, arguments: arguments) { status, signal in
                     running -= 1
                     if status != 0 || signal != 0 {

@@ -25,6 +25,9 @@ struct Worker: ParsableCommand {
     @Option(help: "Name shown in the coordinator's logs and run.json (default: host-pid).")
     var name: String?
 
+    @Option(help: "File holding the cluster token, if the coordinator requires one.")
+    var tokenFile: String?
+
     @Option(help: "Keep retrying to reach the coordinator for this many seconds.")
     var connectTimeout: Double = 30
 
@@ -42,7 +45,8 @@ struct Worker: ParsableCommand {
         let workerName = name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let dataPath = data.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         let service = try WorkerService(endpoint: Endpoint(parsing: connect)!, name: workerName, slots: slots,
-                                        dataPath: dataPath, logger: logger, connectTimeoutSeconds: connectTimeout)
+                                        dataPath: dataPath, token: try TokenFile.read(tokenFile), logger: logger,
+                                        connectTimeoutSeconds: connectTimeout)
         let code = service.run()
         if code != 0 { throw ExitCode(code) }
     }

@@ -53,6 +53,10 @@ enum SampleMessages {
         .assignPart(PartAssignment(epoch: 0, part: 0, attempt: 0, budget: 0, rows: [])),
         .partPicks(PartPicks(epoch: 1, part: 7, attempt: 2, picks: [5, 0], value: 12.5)),
         .partPicks(PartPicks(epoch: .max, part: .max, attempt: .max, picks: [], value: -0.0)),
+        .challenge(Challenge(nonce: Array(0..<32))),
+        .challenge(Challenge(nonce: [])),
+        .auth(Auth(nonce: Array(repeating: 0xFF, count: 32), proof: Array(100..<132))),
+        .authProof(AuthProof(proof: [0, 1, 2])),
     ]
 
     /// One small, realistic message of every type, in type order, for the hex
@@ -83,5 +87,8 @@ enum SampleMessages {
         (.error(ErrorMessage(code: 3, message: "bad magic")), 0),
         (.assignPart(PartAssignment(epoch: 1, part: 3, attempt: 0, budget: 2, rows: [5, 9, 40])), 43),
         (.partPicks(PartPicks(epoch: 1, part: 3, attempt: 0, picks: [9, 5], value: 2.75)), 43),
+        (.challenge(Challenge(nonce: [0x01, 0x02, 0x03, 0x04])), 1),
+        (.auth(Auth(nonce: [0x0a, 0x0b], proof: [0xaa, 0xbb, 0xcc])), 1),
+        (.authProof(AuthProof(proof: [0x5a, 0xa5])), 1),
     ]
 }
