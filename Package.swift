@@ -22,9 +22,11 @@ let package = Package(
         ),
         .target(name: "SieveWire"),
         .target(name: "SieveUV", dependencies: ["CLibUV"]),
-        .target(name: "SieveKernels"),
+        // -O even in debug builds: the selection loops (facility location above all) are too slow
+        // unoptimized for the test suite, which runs in debug.
+        .target(name: "SieveKernels", swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "SieveData", dependencies: ["SieveKernels"]),
-        .target(name: "SieveSelect", dependencies: ["SieveKernels"]),
+        .target(name: "SieveSelect", dependencies: ["SieveKernels"], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(
             name: "SieveCluster",
             dependencies: [
