@@ -34,6 +34,34 @@ public enum RowKernels {
         return nil
     }
 
+    /// Adds `scales[i] * row_i / |row_i|` for `count` rows into `sum` (Float64), row by row in
+    /// order; a zero row adds nothing. Each row's norm is taken in Float64 before anything of the
+    /// row is added, so a row with a NaN or infinity (or a non-finite scale) adds nothing at all.
+    /// Returns the index of the first such row, or nil. The result depends only on the rows, the
+    /// scales and the starting `sum`, so continuing one buffer over two halves of a block gives
+    /// the same bits as one call over the whole block.
+    public static func addScaledUnitRows(_ rows: UnsafeRawPointer, count: Int, dimension: Int, type: ElementType,
+                                         scales: [Double], into sum: UnsafeMutableBufferPointer<Double>) -> Int? {
+        precondition(sum.count == dimension && scales.count == count)
+        let rowBytes = dimension * type.byteWidth
+        for index in 0..<count {
+            let row = rows + index * rowBytes
+            var squaredNorm = 0.0
+            for j in 0..<dimension {
+                let value = Double(element(row, j, type))
+                squaredNorm += value * value
+            }
+            let scale = scales[index]
+            guard squaredNorm.isFinite, scale.isFinite else { return index }
+            guard squaredNorm > 0, scale != 0 else { continue }
+            let factor = scale / squaredNorm.squareRoot()
+            for j in 0..<dimension {
+                sum[j] += factor * Double(element(row, j, type))
+            }
+        }
+        return nil
+    }
+
     /// One element as Float, for tests and scalar paths.
     @inline(__always)
     public static func element(_ row: UnsafeRawPointer, _ index: Int, _ type: ElementType) -> Float {
