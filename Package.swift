@@ -20,11 +20,22 @@ let package = Package(
             pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"])]
         ),
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
         .target(name: "SieveWire"),
         .target(name: "SieveUV", dependencies: ["CLibUV"]),
         .target(name: "SieveKernels"),
         .target(name: "SieveData", dependencies: ["SieveKernels"]),
         .target(name: "SieveSelect", dependencies: ["SieveKernels"]),
+        // Optimized even in debug test builds: training runs inside the tests.
+        .target(
+            name: "SievePolicy",
+            dependencies: ["COpenBLAS", "SieveKernels"],
+            swiftSettings: [.unsafeFlags(["-O"])]
+        ),
         .target(
             name: "SieveCluster",
             dependencies: [
@@ -44,6 +55,7 @@ let package = Package(
         .testTarget(name: "SieveDataTests", dependencies: ["SieveData"]),
         .testTarget(name: "SieveSelectTests", dependencies: ["SieveSelect", "SieveKernels"]),
         .testTarget(name: "SieveClusterTests", dependencies: ["SieveCluster", "SieveWire", "SieveUV"]),
+        .testTarget(name: "SievePolicyTests", dependencies: ["SievePolicy"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SieveData", "gradsieve"]),
     ],
     swiftLanguageModes: [.v5]
