@@ -17,6 +17,11 @@ public enum ArithmeticTasks {
     /// The longest answer of a regular problem (99*99 = 9801), in characters.
     public static let longestRegularAnswer = 4
 
+    /// The most tokens a policy may write for one answer, end token included: room for every
+    /// regular and malformed label. Rollouts and greedy evaluation both stop there (or earlier,
+    /// at the end token or the end of the context).
+    public static let answerTokenLimit = 8
+
     /// Problem `index` of `split`.
     public static func problem(_ split: Split, index: Int, config: TaskConfig) -> Problem {
         precondition(index >= 0, "problem index must not be negative")

@@ -74,4 +74,20 @@ public final class Workspace {
         targets[b * length + t] = token
         weights[b * length + t] = weight
     }
+
+    /// Lays out teacher-forced rows "prompt + continuation": position t reads token t and
+    /// predicts token t + 1, and each continuation token is a target with its row's weight
+    /// (prompt positions weigh 0). The batch length is the longest row minus one.
+    func loadContinuations(prompts: [[Int32]], continuations: [[Int32]], weights: [Float]) {
+        precondition(prompts.count == continuations.count && prompts.count == weights.count, "one entry per row")
+        let length = max(1, zip(prompts, continuations).map { $0.count + $1.count - 1 }.max() ?? 1)
+        prepare(batch: prompts.count, length: length)
+        for b in prompts.indices {
+            let full = prompts[b] + continuations[b]
+            setTokens(row: b, Array(full.dropLast()))
+            for t in max(prompts[b].count - 1, 0)..<(full.count - 1) {
+                setTarget(row: b, position: t, token: full[t + 1], weight: weights[b])
+            }
+        }
+    }
 }
