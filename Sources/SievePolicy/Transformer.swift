@@ -136,6 +136,19 @@ public struct Transformer: Sendable {
 }
 
 extension Transformer {
+    /// log p(continuation | prompt) under `parameters`: the sum of the continuation's token
+    /// log-probabilities, in Float64. Both texts must be vocabulary characters and fit the
+    /// context together.
+    public func logLikelihood(parameters: [Float], prompt: String, continuation: String) -> Double {
+        guard let promptTokens = CharacterVocabulary.encode(prompt), let tokens = CharacterVocabulary.encode(continuation),
+              !promptTokens.isEmpty, promptTokens.count + tokens.count <= config.context + 1 else {
+            preconditionFailure("prompt and continuation must be vocabulary text that fits the context")
+        }
+        let workspace = Workspace(config: config)
+        workspace.loadContinuations(prompts: [promptTokens], continuations: [tokens], weights: [1])
+        return evaluate(parameters: parameters, workspace: workspace)
+    }
+
     /// Forward pass of the workspace's batch and its objective J.
     func evaluate(parameters: [Float], workspace: Workspace) -> Double {
         parameters.withUnsafeBufferPointer { forward(parameters: $0.baseAddress!, workspace: workspace) }

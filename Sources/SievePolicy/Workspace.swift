@@ -2,7 +2,7 @@
 /// batch's tokens, targets and weights. One workspace serves one thread; the policy's
 /// parameters stay read-only, so any number of threads may score with the same policy, each
 /// with its own workspace. Buffers grow to the largest batch seen and are reused.
-public final class Workspace {
+final class Workspace {
     let config: TransformerConfig
     private(set) var layout: ActivationLayout
     private(set) var activations: UnsafeMutablePointer<Float>
@@ -15,7 +15,7 @@ public final class Workspace {
     private var floatCapacity = 0
     private var positionCapacity = 0
 
-    public init(config: TransformerConfig) {
+    init(config: TransformerConfig) {
         self.config = config
         layout = ActivationLayout(config, batch: 0, length: 0)
         activations = .allocate(capacity: 1)

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import SievePolicy
 
@@ -177,6 +178,30 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertTrue(dLogits[2 * vocabulary..<3 * vocabulary].allSatisfy { $0 == 0 }, "weight 0 rows get no gradient")
         for n in 0..<rows {
             XCTAssertEqual(Double(probabilities[n * vocabulary..<(n + 1) * vocabulary].reduce(0, +)), 1, accuracy: 1e-5)
+        }
+    }
+}
+
+final class GELUMathTests: XCTestCase {
+    func testExpAndTanhMatchTheSystemFunctions() {
+        for i in -4000...4000 {
+            let x = Float(i) / 100
+            let e = GELULayer.exp(x), t = GELULayer.tanh(x)
+            if abs(x) < 80 { XCTAssertEqual(e, Foundation.exp(x), accuracy: 3e-7 * Foundation.exp(x), "exp(\(x))") }
+            XCTAssertEqual(t, Foundation.tanh(x), accuracy: 2e-7, "tanh(\(x))")
+        }
+        XCTAssertEqual(GELULayer.exp(-200), Foundation.exp(-87), accuracy: 1e-40, "clamped below")
+    }
+
+    func testGELUMatchesTheFormula() {
+        for count in 1...19 {
+            let x = GradientCheck.randomValues(count, seed: UInt64(count), spread: 3)
+            var y = [Float](repeating: 0, count: count)
+            GELULayer.forward(out: &y, input: x, count: count)
+            for (xi, yi) in zip(x, y) {
+                let expected = 0.5 * Double(xi) * (1 + Foundation.tanh(0.7978845608 * (Double(xi) + 0.044715 * pow(Double(xi), 3))))
+                XCTAssertEqual(Double(yi), expected, accuracy: 1e-6 * max(1, abs(expected)))
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import SievePolicy
 
@@ -71,5 +72,23 @@ final class ModelGradientTests: XCTestCase {
         return GradientCheck.compare(&parameters, indices: indices, analytic: gradient, step: 1e-2) {
             transformer.evaluate(parameters: $0, workspace: workspace)
         }
+    }
+}
+
+final class LogLikelihoodTests: XCTestCase {
+    func testNextTokenProbabilitiesSumToOne() {
+        let policy = Policy(seed: 8), transformer = Transformer(config: policy.config)
+        let total = CharacterVocabulary.characters.reduce(0.0) {
+            $0 + Foundation.exp(transformer.logLikelihood(parameters: policy.parameters, prompt: "Q:12+7=", continuation: String($1)))
+        }
+        XCTAssertEqual(total, 1, accuracy: 1e-5)
+    }
+
+    func testLogLikelihoodOfASequenceIsTheSumOverItsTokens() {
+        let policy = Policy(seed: 8), transformer = Transformer(config: policy.config)
+        let whole = transformer.logLikelihood(parameters: policy.parameters, prompt: "Q:2+2=", continuation: "4.")
+        let first = transformer.logLikelihood(parameters: policy.parameters, prompt: "Q:2+2=", continuation: "4")
+        let second = transformer.logLikelihood(parameters: policy.parameters, prompt: "Q:2+2=4", continuation: ".")
+        XCTAssertEqual(whole, first + second, accuracy: 1e-5)
     }
 }
