@@ -7,14 +7,17 @@ import Glibc
 /// C/H channels; attention weights [B, H, T, T] (row t uses entries 0...t, the rest stay 0 —
 /// the causal mask); out [B, T, C]. Plain loops: T is at most a few dozen.
 enum AttentionLayer {
-    /// att[b, h, t, s] = softmax over s ≤ t of q_t · k_s / sqrt(C/H); out_t = Σ_s att · v_s.
+    /// att[b, h, t, s] = softmax over s ≤ t of q_t · k_s / sqrt(C/H); out_t = Σ_s att · v_s,
+    /// for the query positions t in `queries` (all when nil); keys and values of every earlier
+    /// position are read from qkv.
     static func forward(out: UnsafeMutablePointer<Float>, attention: UnsafeMutablePointer<Float>,
-                        qkv: UnsafePointer<Float>, batch: Int, length: Int, width: Int, heads: Int) {
+                        qkv: UnsafePointer<Float>, batch: Int, length: Int, queries: Range<Int>? = nil,
+                        width: Int, heads: Int) {
         let headWidth = width / heads, stride = 3 * width
         let scale = 1 / Float(headWidth).squareRoot()
         for b in 0..<batch {
             for h in 0..<heads {
-                for t in 0..<length {
+                for t in queries ?? 0..<length {
                     let query = qkv + (b * length + t) * stride + h * headWidth
                     let weights = attention + ((b * heads + h) * length + t) * length
                     var largest = -Float.infinity

@@ -2,8 +2,9 @@
 ///
 /// Rows may start from prompts of different lengths: they are aligned at position 0 and padded
 /// on the right, and each row reads the distribution at its own last position, which causal
-/// attention keeps independent of the padding after it. Each step re-runs the forward pass over
-/// the whole prefix (answers are a handful of tokens, so a key-value cache would save little).
+/// attention keeps independent of the padding after it. Each step computes only the positions
+/// not computed before from the same tokens (a key-value cache): everything below the shortest
+/// row that just grew stays valid.
 enum Decoder {
     /// How the next token is chosen.
     enum Choice {
@@ -25,22 +26,25 @@ enum Decoder {
             precondition(given.count == prompts.count, "one random stream per row")
             streams = given
         }
-        var sequences = prompts
+        let length = max(1, min(context, (prompts.map(\.count).max() ?? 0) + maxNewTokens - 1))
+        workspace.prepare(batch: prompts.count, length: length)
+        for (b, prompt) in prompts.enumerated() { workspace.setTokens(row: b, Array(prompt.prefix(length))) }
+        var lengths = prompts.map(\.count)
         var written = [[Int32]](repeating: [], count: prompts.count)
-        var active = prompts.map { $0.count < context && maxNewTokens > 0 }
+        var active = lengths.map { $0 < context && maxNewTokens > 0 }
+        var valid = 0  // positions 0..<valid hold final activations for every row
         while active.contains(true) {
-            let length = sequences.indices.filter { active[$0] }.map { sequences[$0].count }.max()!
-            workspace.prepare(batch: sequences.count, length: length)
-            for (b, sequence) in sequences.enumerated() { workspace.setTokens(row: b, Array(sequence.prefix(length))) }
-            transformer.forward(parameters: parameters, workspace: workspace)
-            for b in sequences.indices where active[b] {
-                let row = workspace.activations + workspace.layout.probabilities
-                    + (b * length + sequences[b].count - 1) * vocabulary
-                let token = streams.isEmpty ? mostLikely(row, vocabulary) : draw(row, vocabulary, &streams[b])
-                sequences[b].append(token)
+            let rows = lengths.indices.filter { active[$0] }
+            let needed = rows.map { lengths[$0] }.max()!
+            transformer.forward(parameters: parameters, workspace: workspace, positions: valid..<needed)
+            valid = min(needed, rows.map { lengths[$0] }.min()!)
+            for b in rows {
+                let probabilities = workspace.activations + workspace.layout.probabilities + (b * length + lengths[b] - 1) * vocabulary
+                let token = streams.isEmpty ? mostLikely(probabilities, vocabulary) : draw(probabilities, vocabulary, &streams[b])
                 written[b].append(token)
-                if token == CharacterVocabulary.endOfAnswer || written[b].count == maxNewTokens
-                    || sequences[b].count == context {
+                if lengths[b] < length { workspace.setToken(row: b, position: lengths[b], token) }
+                lengths[b] += 1
+                if token == CharacterVocabulary.endOfAnswer || written[b].count == maxNewTokens || lengths[b] == context {
                     active[b] = false
                 }
             }

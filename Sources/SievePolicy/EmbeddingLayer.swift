@@ -2,12 +2,13 @@
 ///
 /// Shapes: tokens [B, T], token table [V, C], position table [context, C], out [B, T, C].
 enum EmbeddingLayer {
-    /// out[b, t, :] = tokenTable[tokens[b, t], :] + positionTable[t, :].
+    /// out[b, t, :] = tokenTable[tokens[b, t], :] + positionTable[t, :] for t in `positions`
+    /// (all of 0..<length when nil).
     static func forward(out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>,
                         tokenTable: UnsafePointer<Float>, positionTable: UnsafePointer<Float>,
-                        batch: Int, length: Int, width: Int) {
+                        batch: Int, length: Int, positions: Range<Int>? = nil, width: Int) {
         for b in 0..<batch {
-            for t in 0..<length {
+            for t in positions ?? 0..<length {
                 let row = out + (b * length + t) * width
                 let tokenRow = tokenTable + Int(tokens[b * length + t]) * width
                 let positionRow = positionTable + t * width

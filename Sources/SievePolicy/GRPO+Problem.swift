@@ -43,9 +43,11 @@ extension GRPO {
         let rewards = gradient.withUnsafeMutableBufferPointer {
             problemGradient(parameters, transformer, problem, rollouts, seed, epoch, workspace, into: $0)
         }
-        let norm = gradient.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        let mixed = Set(rewards).count > 1  // otherwise g is exactly zero: skip the O(P) passes
+        let norm = mixed ? gradient.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() : 0
+        let projected = mixed ? projection.project(gradient) : [Float](repeating: 0, count: projection.outputDimension)
         return ProblemSignals(success: rewards.reduce(0, +) / Float(rollouts), rewards: rewards,
-                              projectedGradient: projection.project(gradient), gradientNorm: Float(norm),
+                              projectedGradient: projected, gradientNorm: Float(norm),
                               angle: angle(parameters, transformer, problem, workspace))
     }
 

@@ -40,25 +40,28 @@ public struct GradientProjection: Sendable {
         self.init(seed: seed, inputDimension: config.parameterCount, outputDimension: outputDimension)
     }
 
-    /// The projection of `vector` (which has `inputDimension` values). Each output coordinate
-    /// adds its parameters in index order in Float64, so the result is the same on every run.
+    /// The projection of `vector` (which has `inputDimension` values), summed in Float64.
+    /// Parameters are spread over four partial sums by index modulo 4 (so consecutive adds
+    /// rarely wait on each other), which are added in a fixed order: the same on every run.
     public func project(_ vector: [Float]) -> [Float] {
         precondition(vector.count == inputDimension, "vector has \(vector.count) values, expected \(inputDimension)")
         return vector.withUnsafeBufferPointer { project($0.baseAddress!) }
     }
 
     func project(_ vector: UnsafePointer<Float>) -> [Float] {
-        var sums = [Double](repeating: 0, count: outputDimension)
+        let d = outputDimension
+        var sums = [Double](repeating: 0, count: 4 * d)
         table.withUnsafeBufferPointer { table in
             sums.withUnsafeMutableBufferPointer { sums in
                 for i in 0..<inputDimension {
                     let entry = table[i]
-                    let value = Double(vector[i])
-                    sums[Int(entry & 0x7FFF_FFFF)] += entry & 0x8000_0000 == 0 ? value : -value
+                    // The sign bit of the entry becomes the sign bit of the value: no branch.
+                    let signed = Double(bitPattern: Double(vector[i]).bitPattern ^ (UInt64(entry >> 31) << 63))
+                    sums[(i & 3) * d + Int(entry & 0x7FFF_FFFF)] += signed
                 }
             }
         }
-        return sums.map { Float($0) }
+        return (0..<d).map { Float((sums[$0] + sums[d + $0]) + (sums[2 * d + $0] + sums[3 * d + $0])) }
     }
 
     /// Bucket and sign of parameter `index`, for tests and documentation.

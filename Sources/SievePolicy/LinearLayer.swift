@@ -5,15 +5,17 @@ import COpenBLAS
 /// Shapes: input [N, C], weight [OC, C] (one row per output channel), bias [OC] or nil,
 /// out [N, OC]. The tied LM head is this layer with the token table as weight and no bias.
 enum LinearLayer {
+    /// Rows n = 0..<rows are read at input + n·rowStride·C and written at out + n·rowStride·OC:
+    /// a row stride above 1 picks one position out of every sequence of a batch (decoding).
     static func forward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                        rows: Int, inputs: Int, outputs: Int) {
+                        rows: Int, inputs: Int, outputs: Int, rowStride: Int = 1) {
         BLAS.configureOnce()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs),
-                    1, input, Int32(inputs), weight, Int32(inputs), 0, out, Int32(outputs))
+                    1, input, Int32(inputs * rowStride), weight, Int32(inputs), 0, out, Int32(outputs * rowStride))
         guard let bias else { return }
         for n in 0..<rows {
-            let row = out + n * outputs
+            let row = out + n * rowStride * outputs
             for o in 0..<outputs { row[o] += bias[o] }
         }
     }

@@ -16,46 +16,87 @@ public struct Transformer: Sendable {
     }
 
     /// Runs the batch the workspace holds (its tokens, B × T) and leaves every activation,
-    /// including the probabilities at every position, in the workspace.
-    func forward(parameters: UnsafePointer<Float>, workspace: Workspace) {
-        let a = workspace.activations, act = workspace.layout
-        let b = act.batch, t = act.length, n = b * t, c = config.width, h = config.mlpWidth
-        EmbeddingLayer.forward(out: a + act.encoded, tokens: workspace.tokens,
+    /// including the probabilities, in the workspace.
+    ///
+    /// With `positions`, only those positions of every row are computed, reading the
+    /// activations of earlier positions from the workspace: a key-value cache for decoding.
+    /// Causal attention makes this exact as long as the earlier positions were computed from
+    /// the same tokens.
+    func forward(parameters: UnsafePointer<Float>, workspace: Workspace, positions: Range<Int>? = nil) {
+        let act = workspace.layout, length = act.length
+        let positions = positions ?? 0..<length
+        precondition(positions.lowerBound >= 0 && positions.upperBound <= length, "positions outside the batch")
+        let sets = RowSet.covering(positions: positions, batch: act.batch, length: length)
+        EmbeddingLayer.forward(out: workspace.activations + act.encoded, tokens: workspace.tokens,
                                tokenTable: parameters + layout.tokenEmbedding.lowerBound,
                                positionTable: parameters + layout.positionEmbedding.lowerBound,
-                               batch: b, length: t, width: c)
+                               batch: act.batch, length: length, positions: positions, width: config.width)
         var residual = act.encoded
         for (p, x) in zip(layout.blocks, act.blocks) {
-            LayerNormLayer.forward(out: a + x.norm1, mean: a + x.norm1Mean, reciprocalStd: a + x.norm1ReciprocalStd,
-                                   input: a + residual, weight: parameters + p.norm1Weight.lowerBound,
-                                   bias: parameters + p.norm1Bias.lowerBound, rows: n, width: c)
-            LinearLayer.forward(out: a + x.qkv, input: a + x.norm1, weight: parameters + p.qkvWeight.lowerBound,
-                                bias: parameters + p.qkvBias.lowerBound, rows: n, inputs: c, outputs: 3 * c)
-            AttentionLayer.forward(out: a + x.attended, attention: a + x.attention, qkv: a + x.qkv,
-                                   batch: b, length: t, width: c, heads: config.heads)
-            LinearLayer.forward(out: a + x.attentionProjected, input: a + x.attended,
-                                weight: parameters + p.attentionProjectionWeight.lowerBound,
-                                bias: parameters + p.attentionProjectionBias.lowerBound, rows: n, inputs: c, outputs: c)
-            ResidualLayer.forward(out: a + x.residual2, a + residual, a + x.attentionProjected, count: n * c)
-            LayerNormLayer.forward(out: a + x.norm2, mean: a + x.norm2Mean, reciprocalStd: a + x.norm2ReciprocalStd,
-                                   input: a + x.residual2, weight: parameters + p.norm2Weight.lowerBound,
-                                   bias: parameters + p.norm2Bias.lowerBound, rows: n, width: c)
-            LinearLayer.forward(out: a + x.mlpHidden, input: a + x.norm2, weight: parameters + p.mlpUpWeight.lowerBound,
-                                bias: parameters + p.mlpUpBias.lowerBound, rows: n, inputs: c, outputs: h)
-            GELULayer.forward(out: a + x.mlpActivated, input: a + x.mlpHidden, count: n * h)
-            LinearLayer.forward(out: a + x.mlpOut, input: a + x.mlpActivated, weight: parameters + p.mlpDownWeight.lowerBound,
-                                bias: parameters + p.mlpDownBias.lowerBound, rows: n, inputs: h, outputs: c)
-            ResidualLayer.forward(out: a + x.residual3, a + x.residual2, a + x.mlpOut, count: n * c)
+            for set in sets { attentionInputs(p, x, residual: residual, parameters, workspace, set) }
+            AttentionLayer.forward(out: workspace.activations + x.attended, attention: workspace.activations + x.attention,
+                                   qkv: workspace.activations + x.qkv, batch: act.batch, length: length,
+                                   queries: positions, width: config.width, heads: config.heads)
+            for set in sets { blockOutputs(p, x, residual: residual, parameters, workspace, set) }
             residual = x.residual3
         }
-        LayerNormLayer.forward(out: a + act.finalNorm, mean: a + act.finalMean, reciprocalStd: a + act.finalReciprocalStd,
-                               input: a + residual, weight: parameters + layout.finalNormWeight.lowerBound,
-                               bias: parameters + layout.finalNormBias.lowerBound, rows: n, width: c)
-        LinearLayer.forward(out: a + act.logits, input: a + act.finalNorm,
+        for set in sets { head(parameters, workspace, set) }
+    }
+
+    /// LN1 and the qkv projection for the rows of `set`.
+    private func attentionInputs(_ p: ParameterLayout.Block, _ x: ActivationLayout.Block, residual: Int,
+                                 _ parameters: UnsafePointer<Float>, _ workspace: Workspace, _ set: RowSet) {
+        let a = workspace.activations, c = config.width
+        for (r, n) in set.runs {
+            LayerNormLayer.forward(out: a + x.norm1 + r * c, mean: a + x.norm1Mean + r, reciprocalStd: a + x.norm1ReciprocalStd + r,
+                                   input: a + residual + r * c, weight: parameters + p.norm1Weight.lowerBound,
+                                   bias: parameters + p.norm1Bias.lowerBound, rows: n, width: c)
+        }
+        let r = set.first
+        LinearLayer.forward(out: a + x.qkv + r * 3 * c, input: a + x.norm1 + r * c, weight: parameters + p.qkvWeight.lowerBound,
+                            bias: parameters + p.qkvBias.lowerBound, rows: set.count, inputs: c, outputs: 3 * c, rowStride: set.stride)
+    }
+
+    /// Attention projection, first residual, LN2, MLP and second residual for the rows of `set`.
+    private func blockOutputs(_ p: ParameterLayout.Block, _ x: ActivationLayout.Block, residual: Int,
+                              _ parameters: UnsafePointer<Float>, _ workspace: Workspace, _ set: RowSet) {
+        let a = workspace.activations, c = config.width, h = config.mlpWidth, r = set.first, n = set.count, s = set.stride
+        LinearLayer.forward(out: a + x.attentionProjected + r * c, input: a + x.attended + r * c,
+                            weight: parameters + p.attentionProjectionWeight.lowerBound,
+                            bias: parameters + p.attentionProjectionBias.lowerBound, rows: n, inputs: c, outputs: c, rowStride: s)
+        for (r, n) in set.runs {
+            ResidualLayer.forward(out: a + x.residual2 + r * c, a + residual + r * c, a + x.attentionProjected + r * c, count: n * c)
+            LayerNormLayer.forward(out: a + x.norm2 + r * c, mean: a + x.norm2Mean + r, reciprocalStd: a + x.norm2ReciprocalStd + r,
+                                   input: a + x.residual2 + r * c, weight: parameters + p.norm2Weight.lowerBound,
+                                   bias: parameters + p.norm2Bias.lowerBound, rows: n, width: c)
+        }
+        LinearLayer.forward(out: a + x.mlpHidden + r * h, input: a + x.norm2 + r * c, weight: parameters + p.mlpUpWeight.lowerBound,
+                            bias: parameters + p.mlpUpBias.lowerBound, rows: n, inputs: c, outputs: h, rowStride: s)
+        for (r, n) in set.runs {
+            GELULayer.forward(out: a + x.mlpActivated + r * h, input: a + x.mlpHidden + r * h, count: n * h)
+        }
+        LinearLayer.forward(out: a + x.mlpOut + r * c, input: a + x.mlpActivated + r * h, weight: parameters + p.mlpDownWeight.lowerBound,
+                            bias: parameters + p.mlpDownBias.lowerBound, rows: n, inputs: h, outputs: c, rowStride: s)
+        for (r, n) in set.runs {
+            ResidualLayer.forward(out: a + x.residual3 + r * c, a + x.residual2 + r * c, a + x.mlpOut + r * c, count: n * c)
+        }
+    }
+
+    /// Final LayerNorm, tied LM head and softmax for the rows of `set`.
+    private func head(_ parameters: UnsafePointer<Float>, _ workspace: Workspace, _ set: RowSet) {
+        let a = workspace.activations, act = workspace.layout, c = config.width, v = config.vocabulary
+        for (r, n) in set.runs {
+            LayerNormLayer.forward(out: a + act.finalNorm + r * c, mean: a + act.finalMean + r,
+                                   reciprocalStd: a + act.finalReciprocalStd + r, input: a + act.lastResidual + r * c,
+                                   weight: parameters + layout.finalNormWeight.lowerBound,
+                                   bias: parameters + layout.finalNormBias.lowerBound, rows: n, width: c)
+        }
+        LinearLayer.forward(out: a + act.logits + set.first * v, input: a + act.finalNorm + set.first * c,
                             weight: parameters + layout.tokenEmbedding.lowerBound, bias: nil,
-                            rows: n, inputs: c, outputs: config.vocabulary)
-        LogLikelihoodLayer.forward(probabilities: a + act.probabilities, logits: a + act.logits,
-                                   rows: n, vocabulary: config.vocabulary)
+                            rows: set.count, inputs: c, outputs: v, rowStride: set.stride)
+        for (r, n) in set.runs {
+            LogLikelihoodLayer.forward(probabilities: a + act.probabilities + r * v, logits: a + act.logits + r * v, rows: n, vocabulary: v)
+        }
     }
 
     /// The weighted log-likelihood J = Σ weight · log p(target) of the workspace's targets and

@@ -69,6 +69,12 @@ final class Workspace {
         for (t, token) in values.enumerated() { tokens[b * length + t] = token }
     }
 
+    /// Sets the token at position t of row b.
+    func setToken(row b: Int, position t: Int, _ token: Int32) {
+        precondition(t < length, "position outside the batch")
+        tokens[b * length + t] = token
+    }
+
     /// Position (b, t) will count in the objective: target token and weight.
     func setTarget(row b: Int, position t: Int, token: Int32, weight: Float) {
         targets[b * length + t] = token

@@ -66,3 +66,28 @@ final class RewardAndEvaluationTests: XCTestCase {
         }
     }
 }
+
+final class CachedForwardTests: XCTestCase {
+    /// Computing positions in pieces, each reading the earlier positions' activations, gives the
+    /// full forward pass's probabilities.
+    func testForwardOverPositionRangesMatchesTheFullForward() {
+        let policy = Policy(seed: 12), transformer = Transformer(config: policy.config)
+        let rows = [CharacterVocabulary.encode("Q:31*42=1302.")!, CharacterVocabulary.encode("Q:7+8=15.____")!]
+        let full = Workspace(config: policy.config), pieces = Workspace(config: policy.config)
+        for workspace in [full, pieces] {
+            workspace.prepare(batch: 2, length: 13)
+            for (b, row) in rows.enumerated() { workspace.setTokens(row: b, row) }
+        }
+        policy.parameters.withUnsafeBufferPointer { p in
+            transformer.forward(parameters: p.baseAddress!, workspace: full)
+            for range in [0..<6, 6..<7, 7..<11, 11..<13] {
+                transformer.forward(parameters: p.baseAddress!, workspace: pieces, positions: range)
+            }
+        }
+        let count = 2 * 13 * policy.config.vocabulary
+        for i in 0..<count {
+            let a = full.activations[full.layout.probabilities + i], b = pieces.activations[pieces.layout.probabilities + i]
+            XCTAssertEqual(a, b, accuracy: 1e-5)
+        }
+    }
+}
