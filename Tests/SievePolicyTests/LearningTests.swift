@@ -13,6 +13,14 @@ final class LearningTests: XCTestCase {
         XCTAssertLessThan(last, 0.8 * first, "cross-entropy falls: \(first) → \(last)")
     }
 
+    func testWarmUpRecipeIsReproducibleAndUsesCleanProblems() {
+        var recipe = WarmUpRecipe(config: TransformerConfig(width: 32, layers: 1, heads: 2), steps: 4, batchSize: 8)
+        recipe.tasks.labelNoise = 1  // the recipe trains on clean labels whatever the config says
+        let clean = WarmUpRecipe(config: recipe.config, steps: 4, batchSize: 8)
+        XCTAssertEqual(recipe.run(threads: 1).parameters, clean.run(threads: 2).parameters)
+        XCTAssertNotEqual(clean.run().parameters, Policy(config: clean.config, seed: clean.policySeed).parameters)
+    }
+
     func testGRPORaisesTheMeanRewardFromTheWarmStart() {
         let tasks = TrainedPolicies.tierZeroTasks
         let policy = TrainedPolicies.tierZero()
