@@ -25,6 +25,7 @@ public enum ArithmeticTasks {
     /// Problem `index` of `split`.
     public static func problem(_ split: Split, index: Int, config: TaskConfig) -> Problem {
         precondition(index >= 0, "problem index must not be negative")
+        precondition(CharacterVocabulary.encode(config.prefix) != nil, "the prefix must use vocabulary characters")
         var draws = RandomStream(config.seed, RandomPurpose.problem.rawValue, split.rawValue, UInt64(index))
         let lowUtilityDraw = draws.nextUnit()
         if split == .train && lowUtilityDraw < config.lowUtilityShare {

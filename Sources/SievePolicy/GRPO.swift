@@ -37,7 +37,10 @@ public enum GRPO {
         let parameters = policy.parameters, transformer = Transformer(config: policy.config)
         let results = UnsafeMutableBufferPointer<ProblemSignals?>.allocate(capacity: problems.count)
         results.initialize(repeating: nil)
-        defer { results.deallocate() }
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
         ParallelLoop.run(items: problems.count, threads: threads, config: policy.config) { i, workspace in
             results[i] = signals(parameters, transformer, problems[i], rollouts, seed, epoch, projection, workspace)
         }
@@ -56,14 +59,15 @@ public enum GRPO {
         let parameters = policy.parameters, transformer = Transformer(config: policy.config)
         precondition(gradient.count == parameters.count, "gradient buffer must have one value per parameter")
         let lanes = max(1, threads)
-        var buffers = [[Float]](repeating: [Float](repeating: 0, count: parameters.count), count: lanes)
+        var buffers = (0..<lanes).map { _ in [Float](repeating: 0, count: parameters.count) }  // one per lane, unshared
+        let workspaces = (0..<lanes).map { _ in Workspace(config: policy.config) }
         var rewardSum = 0.0
         for waveStart in stride(from: 0, to: problems.count, by: lanes) {
             let wave = Array(problems[waveStart..<min(waveStart + lanes, problems.count)])
             var rewards = [[Float]](repeating: [], count: wave.count)
             buffers.withUnsafeMutableBufferPointer { buffers in
                 rewards.withUnsafeMutableBufferPointer { rewards in
-                    ParallelLoop.run(items: wave.count, threads: lanes, config: policy.config) { i, workspace in
+                    ParallelLoop.run(items: wave.count, workspaces: workspaces) { i, workspace in
                         rewards[i] = buffers[i].withUnsafeMutableBufferPointer {
                             problemGradient(parameters, transformer, wave[i], rollouts, seed, epoch, workspace, into: $0)
                         }

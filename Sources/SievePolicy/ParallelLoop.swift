@@ -6,16 +6,21 @@ import Dispatch
 /// which thread ran an item — every body in this target derives its randomness from the item,
 /// never from the thread — so any thread count gives the same results.
 enum ParallelLoop {
+    /// With a new workspace per thread.
     static func run(items: Int, threads: Int, config: TransformerConfig, body: (Int, Workspace) -> Void) {
         let lanes = max(1, min(threads, items))
+        run(items: items, workspaces: (0..<lanes).map { _ in Workspace(config: config) }, body: body)
+    }
+
+    /// With the given workspaces, one thread per workspace (callers that loop keep theirs).
+    static func run(items: Int, workspaces: [Workspace], body: (Int, Workspace) -> Void) {
+        let lanes = max(1, min(workspaces.count, items))
         if lanes == 1 {
-            let workspace = Workspace(config: config)
-            for item in 0..<items { body(item, workspace) }
+            for item in 0..<items { body(item, workspaces[0]) }
             return
         }
         DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-            let workspace = Workspace(config: config)
-            for item in stride(from: lane, to: items, by: lanes) { body(item, workspace) }
+            for item in stride(from: lane, to: items, by: lanes) { body(item, workspaces[lane]) }
         }
     }
 }

@@ -21,7 +21,8 @@ public enum WarmUp {
         precondition(!problems.isEmpty && batchSize >= shards, "warm-up needs problems and at least \(shards) per batch")
         let transformer = Transformer(config: policy.config), count = policy.parameters.count
         var optimizer = AdamW(parameterCount: count, learningRate: learningRate, weightDecay: weightDecay)
-        var gradients = [[Float]](repeating: [Float](repeating: 0, count: count), count: shards)
+        var gradients = (0..<shards).map { _ in [Float](repeating: 0, count: count) }  // one per shard, unshared
+        let workspaces = (0..<max(1, min(threads, shards))).map { _ in Workspace(config: policy.config) }
         var losses: [Double] = []
         for step in 0..<steps {
             var draws = RandomStream(seed, RandomPurpose.warmUpBatch.rawValue, UInt64(step))
@@ -31,7 +32,7 @@ public enum WarmUp {
             let parameters = policy.parameters
             gradients.withUnsafeMutableBufferPointer { gradients in
                 logLikelihoods.withUnsafeMutableBufferPointer { values in
-                    ParallelLoop.run(items: shards, threads: threads, config: policy.config) { shard, workspace in
+                    ParallelLoop.run(items: shards, workspaces: workspaces) { shard, workspace in
                         let rows = Array(batch[shard * batchSize / shards..<(shard + 1) * batchSize / shards])
                         workspace.loadContinuations(prompts: rows.map(\.promptTokens), continuations: rows.map(answerTokens),
                                                     weights: Array(repeating: weight, count: rows.count))
