@@ -47,6 +47,15 @@ public enum GRPO {
         return results.map { $0! }
     }
 
+    /// GradAlign's trusted directions: the projected per-problem GRPO gradients of validation
+    /// problems (clean labels), in problem order. Exactly the `projectedGradient` of `signals`.
+    public static func validationGradients(policy: Policy, problems: [Problem], rollouts: Int = defaultRollouts,
+                                           seed: UInt64, epoch: UInt64, projection: GradientProjection,
+                                           threads: Int) -> [[Float]] {
+        signals(policy: policy, problems: problems, rollouts: rollouts, seed: seed, epoch: epoch,
+                projection: projection, threads: threads).map(\.projectedGradient)
+    }
+
     /// Adds the batch gradient Σ_i g_i of `problems` into `gradient` (the ascent direction; not
     /// divided by the number of problems) and returns the rollouts' reward sum and count
     /// (problems × G). Each g_i is computed on its own and added in problem order in Float32,

@@ -15,6 +15,10 @@ final class GRPOTests: XCTestCase {
         XCTAssertEqual(one, three.reversed())
         XCTAssertEqual(one[4], GRPO.signals(policy: policy, problem: problems[4], seed: 5, epoch: 2, projection: projection))
         XCTAssertTrue(one.contains { $0.gradientNorm > 0 }, "some problems have mixed rewards")
+        XCTAssertTrue(one.allSatisfy { $0.angle.isFinite && abs($0.angle) <= 2 }, "a sum of two mean cosines")
+        let validation = ArithmeticTasks.problems(.validation, 0..<4, config: mixed)
+        XCTAssertEqual(GRPO.validationGradients(policy: policy, problems: validation, seed: 5, epoch: 2, projection: projection, threads: 2),
+                       validation.map { GRPO.signals(policy: policy, problem: $0, seed: 5, epoch: 2, projection: projection).projectedGradient })
     }
 
     func testRolloutsChangeWithSeedAndEpochButNotWithTheCall() {
