@@ -21,6 +21,11 @@ let package = Package(
             pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"])]
         ),
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
         .target(name: "SieveWire"),
         .target(name: "SieveUV", dependencies: ["CLibUV"]),
         // -O even in debug builds: the selection loops (facility location above all) are too slow
@@ -28,10 +33,16 @@ let package = Package(
         .target(name: "SieveKernels", swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "SieveData", dependencies: ["SieveKernels"]),
         .target(name: "SieveSelect", dependencies: ["SieveKernels"], swiftSettings: [.unsafeFlags(["-O"])]),
+        // Optimized even in debug test builds: training runs inside the tests.
+        .target(
+            name: "SievePolicy",
+            dependencies: ["COpenBLAS", "SieveKernels"],
+            swiftSettings: [.unsafeFlags(["-O"])]
+        ),
         .target(
             name: "SieveCluster",
             dependencies: [
-                "SieveWire", "SieveUV", "SieveData", "SieveSelect", "SieveKernels",
+                "SieveWire", "SieveUV", "SieveData", "SieveSelect", "SieveKernels", "SievePolicy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -39,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "gradsieve",
             dependencies: [
-                "SieveCluster", "SieveData", "SieveWire", "SieveSelect",
+                "SieveCluster", "SieveData", "SieveWire", "SieveSelect", "SievePolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -50,6 +61,7 @@ let package = Package(
         .testTarget(name: "SieveDataTests", dependencies: ["SieveData"]),
         .testTarget(name: "SieveSelectTests", dependencies: ["SieveSelect", "SieveKernels"]),
         .testTarget(name: "SieveClusterTests", dependencies: ["SieveCluster", "SieveWire", "SieveUV"]),
+        .testTarget(name: "SievePolicyTests", dependencies: ["SievePolicy"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SieveData", "SieveSelect", "SieveWire", "gradsieve"]),
     ],
     swiftLanguageModes: [.v5]
