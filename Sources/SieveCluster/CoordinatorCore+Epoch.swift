@@ -4,6 +4,7 @@ import SieveWire
 /// The steps of an epoch: assignment, results, reduction, scoring, selection.
 extension CoordinatorCore {
     mutating func startEpoch(_ epoch: Int, _ out: inout [CoordinatorDirective]) {
+        broadcastWeights(epoch: epoch, &out)
         reference = []
         scoreColumns = []
         scoreValues = []
@@ -48,6 +49,8 @@ extension CoordinatorCore {
         case .reduce?: finishReduction(&out)
         case .score?: select(&out)
         case .diversity?: requestFinalGreedy(&out)
+        case let .train(step)?: finishStep(currentEpoch!, step, &out)
+        case .evaluate?: finishEvaluation(currentEpoch!, &out)
         case .finalGreedy?, nil: break
         }
     }
@@ -81,6 +84,8 @@ extension CoordinatorCore {
     func assignment(_ epoch: Int, _ step: EpochStep, _ shard: Int, _ attempt: UInt32) -> Message {
         let phase: Phase
         switch step {
+        case .train, .evaluate:
+            return taskAssignment(epoch, step, shard, attempt)
         case .diversity:
             let budget = UInt32(min(diversity.budget, diversity.parts[shard].count))
             return .assignPart(PartAssignment(epoch: UInt32(epoch), part: UInt32(shard), attempt: attempt, budget: budget,
@@ -124,7 +129,7 @@ extension CoordinatorCore {
             protocolError(id, WireError(code: .malformedField, message: problem), &out)
             return
         }
-        out.append(.journal(.result(message)))
+        if step != .evaluate, !isTrainStep(step) { out.append(.journal(.result(message))) }
         markDone(id, shard, rows: rowCount(message), &out)
         if work.isComplete { stepComplete(&out) } else { assignWork(&out) }
     }
@@ -135,8 +140,14 @@ extension CoordinatorCore {
         case let .partialSum(sum): return (Int(sum.shard), (sum.epoch, sum.attempt))
         case let .scores(scores): return (Int(scores.shard), (scores.epoch, scores.attempt))
         case let .partPicks(picks): return (Int(picks.part), (picks.epoch, picks.attempt))
+        case let .taskResult(result): return (Int(result.task), (result.epoch, result.attempt))
         default: return nil
         }
+    }
+
+    func isTrainStep(_ step: EpochStep) -> Bool {
+        if case .train = step { return true }
+        return false
     }
 
     func stepOf(_ message: Message) -> EpochStep? {
@@ -144,6 +155,7 @@ extension CoordinatorCore {
         case .partialSum: return configuration.method.reduction.map { .reduce($0) }
         case .scores: return .score
         case .partPicks: return .diversity
+        case .taskResult: return currentStep.flatMap { isTrainStep($0) || $0 == .evaluate ? $0 : nil }
         default: return nil
         }
     }
@@ -153,6 +165,7 @@ extension CoordinatorCore {
         case let .partialSum(sum): return Int(sum.rowCount)
         case let .scores(scores): return Int(scores.rowCount)
         case let .partPicks(picks): return diversity.parts[Int(picks.part)].count
+        case let .taskResult(result): return training?.tasks[Int(result.task)].count ?? 0
         default: return 0
         }
     }
@@ -179,6 +192,8 @@ extension CoordinatorCore {
                 return "partPicks for part \(part) has \(rows.count) rows; expected \(min(diversity.budget, allowed.count)) distinct rows of the part"
             }
             diversity.picks[part] = rows
+        case let .taskResult(result):
+            return storeTaskResult(result)
         default:
             return "\(message.type) is not a result"
         }
@@ -324,6 +339,7 @@ extension CoordinatorCore {
                                            values: scoreValues, referenceNorm: norm,
                                            facilityLocationValue: facilityLocationValue, gainrlMu: usedMu)))
         pendingCurriculum = CurriculumMessage(epoch: UInt32(epoch), rows: picked.map { UInt64($0) }, scores: picked.map { scores[$0] })
+        lastCurriculum = picked
     }
 
     mutating func epochWritten(_ epoch: Int, _ error: String?, _ out: inout [CoordinatorDirective]) {
@@ -343,7 +359,12 @@ extension CoordinatorCore {
             out.append(.journal(.epochWritten(record, nextMu: gainrlMu)))
         }
         writingRecord = nil
-        continueAfter(epoch, &out)
+        if training != nil {
+            stage = .running(epoch: epoch, step: .train(0))
+            beginTraining(epoch, curriculum: lastCurriculum, &out)
+        } else {
+            continueAfter(epoch, &out)
+        }
     }
 
     /// The next epoch, or the end of the run (also when every epoch was restored).

@@ -1,3 +1,4 @@
+import SievePolicy
 import SieveSelect
 import SieveWire
 
@@ -32,6 +33,8 @@ public struct CoordinatorCore {
     var epochRecords: [RunRecord.EpochRecord] = []
     var writingRecord: RunRecord.EpochRecord?
     var restored = RestoredRun()
+    var training: TrainingState?
+    var lastCurriculum: [Int] = []
     var draining = false
 
     enum Stage: Equatable {
@@ -72,6 +75,15 @@ public struct CoordinatorCore {
         self.shape = shape
         validationLayout = ShardLayout(total: shape.validationRows, size: configuration.validationShardRows)
         trainingLayout = ShardLayout(total: shape.rows, size: configuration.shardRows)
+    }
+
+    /// A live run: the coordinator holds the policy's weights and trains them between epochs.
+    public init(configuration: RunConfiguration, shape: PoolShape, initialWeights: [Float]) {
+        self.init(configuration: configuration, shape: shape)
+        if let plan = configuration.training {
+            training = TrainingState(parameters: initialWeights,
+                                     optimizer: AdamW(parameterCount: initialWeights.count, learningRate: plan.learningRate))
+        }
     }
 
     public var isFinished: Bool { stage == .finished }
@@ -168,7 +180,7 @@ public struct CoordinatorCore {
             becomeReady(id, ready, &out)
         case (.welcomed, .heartbeat), (.ready, .heartbeat):
             break
-        case (.ready, .partialSum), (.ready, .scores), (.ready, .partPicks):
+        case (.ready, .partialSum), (.ready, .scores), (.ready, .partPicks), (.ready, .taskResult):
             acceptResult(id, message, &out)
         case let (.ready, .shardFailed(failure)):
             shardFailed(id, failure, &out)
@@ -221,11 +233,13 @@ public struct CoordinatorCore {
             }
             else { out.append(.log(.info, "waiting for workers: \(readyCount) of \(configuration.expectWorkers) joined")) }
         case let .running(epoch, step) where step != .reduce(.validationSum) && step != .reduce(.trainingSum):
+            broadcastWeights(epoch: epoch, to: [id], &out)
             if !reference.isEmpty {
                 out.append(.send(id, .reference(Reference(epoch: UInt32(epoch), vector: reference)), requestID: 0))
             }
             assignWork(&out)
-        case .running:
+        case let .running(epoch, _):
+            broadcastWeights(epoch: epoch, to: [id], &out)
             assignWork(&out)
         case .writing, .finished:
             break

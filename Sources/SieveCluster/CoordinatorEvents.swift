@@ -44,6 +44,8 @@ public enum CoordinatorDirective: Sendable {
     /// Close the connection, after the queued frames went out when `flush`.
     case close(ConnectionID, flush: Bool)
     case writeEpoch(EpochResult)
+    /// A live run finished training and evaluating an epoch.
+    case metrics(EpochMetrics)
     /// Append to the journal, durably, before anything else happens.
     case journal(JournalRecord)
     /// Run GreeDi's second round off the loop and report `finalGreedyDone`.

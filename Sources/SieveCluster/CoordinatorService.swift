@@ -20,6 +20,8 @@ public final class CoordinatorService {
     private let finalGreedy: (FinalGreedyRequest) throws -> GreedyOutcome
     private let journal: (JournalRecord) throws -> Void
     private var drainTimer: LoopTimer?
+    /// Live runs: called with each epoch's training outcome.
+    public var onMetrics: ((EpochMetrics) -> Void)?
     /// How long SIGTERM waits for shards in flight before stopping anyway.
     public var drainSeconds: Double = 30
     private let logger: Logger
@@ -28,12 +30,13 @@ public final class CoordinatorService {
 
     /// Binds `endpoint` at once, so `port` is known before `run()` (and a taken port fails here).
     public init(configuration: RunConfiguration, shape: PoolShape, endpoint: Endpoint, logger: Logger,
-                maximumFrameLength: Int = Wire.defaultMaximumFrameLength,
+                maximumFrameLength: Int = Wire.defaultMaximumFrameLength, initialWeights: [Float]? = nil,
                 finalGreedy: @escaping (FinalGreedyRequest) throws -> GreedyOutcome,
                 journal: @escaping (JournalRecord) throws -> Void,
                 writeEpoch: @escaping (EpochResult) throws -> Void) throws {
         loop = try EventLoop()
-        core = CoordinatorCore(configuration: configuration, shape: shape)
+        core = initialWeights.map { CoordinatorCore(configuration: configuration, shape: shape, initialWeights: $0) }
+            ?? CoordinatorCore(configuration: configuration, shape: shape)
         listener = try TCPListener(loop: loop, endpoint: endpoint)
         ticker = try LoopTimer(loop: loop)
         self.maximumFrameLength = maximumFrameLength
@@ -151,6 +154,8 @@ public final class CoordinatorService {
             } catch {
                 apply(core.abort("cannot write the journal: \(error)"))
             }
+        case let .metrics(metrics):
+            onMetrics?(metrics)
         case let .progress(report):
             progress.report(report)
         case let .log(level, text):

@@ -7,6 +7,10 @@ enum EpochStep: Equatable {
     case score
     case diversity
     case finalGreedy
+    /// A GRPO step of a live run, data-parallel over the workers.
+    case train(Int)
+    /// The test set's accuracy after an epoch's training.
+    case evaluate
 
     var name: String {
         switch self {
@@ -15,6 +19,8 @@ enum EpochStep: Equatable {
         case .score: return "score"
         case .diversity: return "diversity"
         case .finalGreedy: return "final greedy"
+        case let .train(step): return "train step \(step + 1)"
+        case .evaluate: return "evaluation"
         }
     }
 }

@@ -6,7 +6,7 @@ import SieveSelect
 /// Column 0 is always `score`; the coordinator selects from the columns by name.
 struct RowScorer {
     let method: SelectionMethod
-    let pool: Pool
+    let pool: SignalSource
     let reference: ReferenceVector?
 
     var columns: [String] {
@@ -47,9 +47,8 @@ struct RowScorer {
         let element = ShardComputer.elementType(type)
         let rowBytes = dimension * element.byteWidth
         let success = pool.hasSuccess ? try SignalCheck.successRates(pool, segment) : nil
-        let bytes = pool.gradBytes(segment)
-        let file = pool.signalFiles[segment.file].path
-        try reference.values.withUnsafeBufferPointer { ref in
+        let file = pool.origin(of: segment, validation: false)
+        try pool.withGradBytes(segment, validation: false) { bytes in try reference.values.withUnsafeBufferPointer { ref in
             for index in 0..<segment.count {
                 let (dot, norm) = RowKernels.dotAndSquaredNorm(row: bytes.baseAddress! + index * rowBytes, type: element, reference: ref)
                 guard dot.isFinite, norm.isFinite else {
@@ -67,7 +66,7 @@ struct RowScorer {
                     values += [score, weight, alignment, norm.squareRoot(), Double(p!)]
                 }
             }
-        }
+        } }
     }
 
     /// limr: 1 - sum_k (a_ik - abar_k)^2 / sum_k (1 - abar_k)^2, with abar = reference / N.

@@ -18,6 +18,8 @@ public struct RunConfiguration: Sendable, Equatable {
     public var token: ClusterToken?
     /// Connections beyond this are refused with a reason.
     public var maxConnections: Int = 256
+    /// Live runs only: how the built-in policy trains on each curriculum.
+    public var training: TrainingPlan?
 
     public init(method: SelectionMethod, parameters: MethodParameters, epochs: Int = 1, expectWorkers: Int, shardRows: Int = 4096,
                 validationShardRows: Int = 4096, dataPath: String, runID: String, heartbeatMillis: UInt32 = 1000,

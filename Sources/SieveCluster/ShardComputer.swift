@@ -6,12 +6,19 @@ import SieveWire
 /// A worker's computation for one shard or GreeDi part, run off the loop thread. Data faults
 /// (NaN, a success rate outside [0, 1]) come back as a failed outcome naming file, row and field.
 enum ShardComputer {
-    static func compute(_ task: ShardTask, pool: Pool) -> ShardOutcome {
+    static func compute(_ task: ShardTask, pool: SignalSource) -> ShardOutcome {
         do {
             guard let method = SelectionMethod(rawValue: task.method) else {
                 throw WorkerFailure("this worker does not know method \(task.method)")
             }
             switch task.work {
+            case let .task(assignment):
+                guard let live = pool as? LiveSignals else { throw WorkerFailure("training tasks need a live source (the built-in policy)") }
+                let rows = assignment.rows.map { Int($0) }
+                switch assignment.kind {
+                case .gradient: return .values(live.trainTask(rows: rows, step: UInt64(assignment.step)))
+                case .evaluation: return .values(live.evaluationTask(rows: rows))
+                }
             case let .part(part):
                 let rows = part.rows.map { Int($0) }
                 let vectors = try CandidateVectors.load(pool, rows: rows)
@@ -33,19 +40,20 @@ enum ShardComputer {
     }
 
     /// Sum of the validation gradients of `rows`, added row by row in Float64.
-    static func validationSum(_ pool: Pool, _ rows: Range<Int>) throws -> [Double] {
+    static func validationSum(_ pool: SignalSource, _ rows: Range<Int>) throws -> [Double] {
         guard let dimension = pool.dimension, let type = pool.validationGradType else {
             throw WorkerFailure("the pool has no validation gradients")
         }
         var sum = [Double](repeating: 0, count: dimension)
         for segment in pool.validationSegments(rows: rows) {
-            let bytes = pool.gradBytes(segment, validation: true)
-            let bad = sum.withUnsafeMutableBufferPointer { target in
-                RowKernels.addRows(bytes.baseAddress!, count: segment.count, dimension: dimension,
-                                   type: elementType(type), into: target)
+            let bad = try pool.withGradBytes(segment, validation: true) { bytes in
+                sum.withUnsafeMutableBufferPointer { target in
+                    RowKernels.addRows(bytes.baseAddress!, count: segment.count, dimension: dimension,
+                                       type: elementType(type), into: target)
+                }
             }
             if let bad {
-                throw DataError(file: pool.validationFiles[segment.file].path, row: segment.fileRow + bad, field: "grad",
+                throw DataError(file: pool.origin(of: segment, validation: true), row: segment.fileRow + bad, field: "grad",
                                 message: "value is NaN or infinite")
             }
         }
@@ -53,20 +61,21 @@ enum ShardComputer {
     }
 
     /// learnalign: sum of p(1-p) unit(grad) over the rows; limr: sum of the reward histories.
-    static func trainingSum(_ method: SelectionMethod, _ pool: Pool, _ rows: Range<Int>) throws -> [Double] {
+    static func trainingSum(_ method: SelectionMethod, _ pool: SignalSource, _ rows: Range<Int>) throws -> [Double] {
         switch method {
         case .learnalign:
             guard let dimension = pool.dimension, let type = pool.gradType else { throw WorkerFailure("the pool has no grad") }
             var sum = [Double](repeating: 0, count: dimension)
             for segment in pool.segments(rows: rows) {
                 let success = try SignalCheck.successRates(pool, segment)
-                let bytes = pool.gradBytes(segment)
-                let bad = sum.withUnsafeMutableBufferPointer { target in
-                    LearnAlign.addWeightedUnitRows(bytes.baseAddress!, count: segment.count, dimension: dimension,
-                                                   type: elementType(type), success: success, into: target)
+                let bad = try pool.withGradBytes(segment, validation: false) { bytes in
+                    sum.withUnsafeMutableBufferPointer { target in
+                        LearnAlign.addWeightedUnitRows(bytes.baseAddress!, count: segment.count, dimension: dimension,
+                                                       type: elementType(type), success: success, into: target)
+                    }
                 }
                 if let bad {
-                    throw DataError(file: pool.signalFiles[segment.file].path, row: segment.row + bad, field: "grad",
+                    throw DataError(file: pool.origin(of: segment, validation: false), row: segment.row + bad, field: "grad",
                                     message: "value is NaN or infinite")
                 }
             }

@@ -21,6 +21,7 @@ public struct ShardTask: Sendable {
     public enum Work: Sendable {
         case shard(Assignment)
         case part(PartAssignment)
+        case task(TaskAssignment)
     }
 
     public var work: Work
@@ -34,6 +35,7 @@ public enum ShardOutcome: Sendable {
     case partialSum([Double])
     case scores(columns: [String], values: [Double])
     case picks(GreedyOutcome)
+    case values([Double])
     case failed(String)
 }
 
@@ -69,6 +71,8 @@ public enum WorkerDirective: Sendable {
     case openData(path: String)
     case compute(ShardTask)
     case startHeartbeat(millis: UInt32)
+    /// Live runs: compute with these weights from now on.
+    case updateWeights(Weights)
     /// Connect again, with back-off, until the connect time-out.
     case reconnect
     case log(LogLevel, String)
@@ -175,6 +179,11 @@ public struct WorkerCore {
             inFlight += 1
             return [.compute(ShardTask(work: .shard(assignment), method: welcome?.method ?? "", requestID: requestID,
                                        reference: reference))]
+        case let (.ready, .weights(weights)):
+            return [.updateWeights(weights)]
+        case let (.ready, .assignTask(task)):
+            inFlight += 1
+            return [.compute(ShardTask(work: .task(task), method: welcome?.method ?? "", requestID: requestID, reference: nil))]
         case let (.ready, .assignPart(part)):
             inFlight += 1
             return [.compute(ShardTask(work: .part(part), method: welcome?.method ?? "", requestID: requestID, reference: nil))]
@@ -232,6 +241,7 @@ public struct WorkerCore {
         switch task.work {
         case let .shard(a): (epoch, shard, attempt) = (a.epoch, a.shard, a.attempt)
         case let .part(p): (epoch, shard, attempt) = (p.epoch, p.part, p.attempt)
+        case let .task(t): (epoch, shard, attempt) = (t.epoch, t.task, t.attempt)
         }
         switch (outcome, task.work) {
         case let (.partialSum(sum), .shard(a)):
@@ -244,6 +254,8 @@ public struct WorkerCore {
         case let (.picks(greedy), .part):
             let message = PartPicks(epoch: epoch, part: shard, attempt: attempt, picks: greedy.picks.map { UInt64($0) }, value: greedy.value)
             return [.send(.partPicks(message), requestID: task.requestID)]
+        case let (.values(values), .task):
+            return [.send(.taskResult(TaskResult(epoch: epoch, task: shard, attempt: attempt, values: values)), requestID: task.requestID)]
         case let (.failed(reason), _):
             let message = ShardFailure(epoch: epoch, shard: shard, attempt: attempt, reason: reason)
             return [.log(.error, "shard \(shard) failed: \(reason)"), .send(.shardFailed(message), requestID: task.requestID)]

@@ -17,7 +17,7 @@ public final class WorkerService {
     private var link: FrameLink?
     private var heartbeat: LoopTimer?
     private var retryTimer: LoopTimer?
-    private var pool: Pool?
+    private var pool: SignalSource?
     private var exitCode: Int32?
     private var connectAttempts = 0
     private var signalWatcher: SignalWatcher?
@@ -109,8 +109,8 @@ public final class WorkerService {
         case let .send(message, requestID):
             link?.send(message, requestID: requestID)
         case let .openData(path):
-            loop.runInBackground({ () -> Result<Pool, WorkerFailure> in
-                do { return .success(try Pool.open(directory: path, readIDs: false)) }
+            loop.runInBackground({ () -> Result<SignalSource, WorkerFailure> in
+                do { return .success(try Self.openSource(path)) }
                 catch { return .failure(WorkerFailure("\(error)")) }
             }, completion: { [unowned self] result in
                 let opened = result.map { pool -> OpenedData in
@@ -144,6 +144,9 @@ public final class WorkerService {
             }
         case let .exit(code, message):
             finish(code: code, message: message)
+        case let .updateWeights(weights):
+            (pool as? LiveSignals)?.update(parameters: weights.values.map(Float.init), version: weights.version,
+                                          epoch: UInt64(weights.epoch))
         case .reconnect:
             if let link {
                 link.stop()
@@ -155,6 +158,14 @@ public final class WorkerService {
             let started = loop.nowMillis
             retryLater(100) { [unowned self] in self.connect(started: started) }
         }
+    }
+
+    /// A pool directory, or `live:<manifest>` for the built-in policy's live signals.
+    static func openSource(_ path: String) throws -> SignalSource {
+        if path.hasPrefix(LiveManifest.scheme) {
+            return try LiveSignals(manifestPath: String(path.dropFirst(LiveManifest.scheme.count)))
+        }
+        return try Pool.open(directory: path, readIDs: false)
     }
 
     private func finish(code: Int32, message: String) {

@@ -23,6 +23,9 @@ public enum Message: Equatable, Sendable {
     case challenge(Challenge)
     case auth(Auth)
     case authProof(AuthProof)
+    case assignTask(TaskAssignment)
+    case taskResult(TaskResult)
+    case weights(Weights)
 
     /// The type byte this message is sent with.
     public var type: MessageType { Swift.type(of: body).messageType }
@@ -93,6 +96,9 @@ public enum Message: Equatable, Sendable {
         case .challenge: .challenge(try Challenge(from: &reader))
         case .auth: .auth(try Auth(from: &reader))
         case .authProof: .authProof(try AuthProof(from: &reader))
+        case .assignTask: .assignTask(try TaskAssignment(from: &reader))
+        case .taskResult: .taskResult(try TaskResult(from: &reader))
+        case .weights: .weights(try Weights(from: &reader))
         }
     }
 
@@ -117,6 +123,9 @@ public enum Message: Equatable, Sendable {
         case .challenge(let body): body
         case .auth(let body): body
         case .authProof(let body): body
+        case .assignTask(let body): body
+        case .taskResult(let body): body
+        case .weights(let body): body
         }
     }
 }

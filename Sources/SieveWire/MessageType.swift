@@ -4,7 +4,7 @@
 /// message gets a new number.
 public enum MessageType: UInt8, Sendable, CaseIterable {
     case hello = 1, welcome, reject, ready, heartbeat, reference, assign, partialSum, scores, shardFailed,
-        curriculum, done, error, assignPart, partPicks, challenge, auth, authProof
+        curriculum, done, error, assignPart, partPicks, challenge, auth, authProof, assignTask, taskResult, weights
 
     /// The name used in `docs/protocol.md` and as the prefix of field names in errors.
     public var name: String {
@@ -27,6 +27,9 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
         case .challenge: "challenge"
         case .auth: "auth"
         case .authProof: "authProof"
+        case .assignTask: "assignTask"
+        case .taskResult: "taskResult"
+        case .weights: "weights"
         }
     }
 }

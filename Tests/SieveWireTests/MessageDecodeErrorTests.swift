@@ -35,7 +35,7 @@ final class MessageDecodeErrorTests: XCTestCase {
     }
 
     func testUnknownMessageTypeIsRejectedWithItsNumber() {
-        for type: UInt8 in [0, 19, 255] {
+        for type: UInt8 in [0, 22, 255] {
             let error = decodeError(Frame(type: type, requestID: 0, payload: []))
             XCTAssertEqual(error?.code, .unknownMessageType)
             XCTAssertTrue(error?.message.contains("\(type)") ?? false, "\(String(describing: error))")

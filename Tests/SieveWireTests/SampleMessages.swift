@@ -57,6 +57,10 @@ enum SampleMessages {
         .challenge(Challenge(nonce: [])),
         .auth(Auth(nonce: Array(repeating: 0xFF, count: 32), proof: Array(100..<132))),
         .authProof(AuthProof(proof: [0, 1, 2])),
+        .assignTask(TaskAssignment(epoch: 2, task: 5, attempt: 1, kind: .gradient, step: 17, rows: [3, 99, .max])),
+        .assignTask(TaskAssignment(epoch: 0, task: 0, attempt: 0, kind: .evaluation, step: 0, rows: [])),
+        .taskResult(TaskResult(epoch: 2, task: 5, attempt: 1, values: awkwardDoubles)),
+        .weights(Weights(version: 9, epoch: 3, values: [0.5, -1e-8, 3])),
     ]
 
     /// One small, realistic message of every type, in type order, for the hex
@@ -90,5 +94,8 @@ enum SampleMessages {
         (.challenge(Challenge(nonce: [0x01, 0x02, 0x03, 0x04])), 1),
         (.auth(Auth(nonce: [0x0a, 0x0b], proof: [0xaa, 0xbb, 0xcc])), 1),
         (.authProof(AuthProof(proof: [0x5a, 0xa5])), 1),
+        (.assignTask(TaskAssignment(epoch: 1, task: 2, attempt: 0, kind: .gradient, step: 3, rows: [10, 11])), 44),
+        (.taskResult(TaskResult(epoch: 1, task: 2, attempt: 0, values: [0.25, 8])), 44),
+        (.weights(Weights(version: 4, epoch: 1, values: [1.0, -0.5])), 0),
     ]
 }

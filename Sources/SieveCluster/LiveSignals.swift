@@ -1,0 +1,142 @@
+import Foundation
+import SieveData
+import SievePolicy
+
+/// Signals computed live from the built-in policy, as a `SignalSource`: row i of the pool is
+/// train problem i of the manifest's task generator; its `grad` is the projected GRPO gradient
+/// of the current weights, `success` the mean reward of its rollouts, `angle` GAIN-RL's angle
+/// concentration. Rollouts are seeded by (seed, epoch, split, row, rollout), so a row's signals
+/// never depend on which worker computed them.
+public final class LiveSignals: SignalSource, @unchecked Sendable {
+    public let manifest: LiveManifest
+    public let fingerprint: UInt64
+    private let projection: GradientProjection
+    private let lock = NSLock()
+    private var policy: Policy
+    private var epoch: UInt64 = 1
+    private var version: UInt32 = 0
+    private var cache: [CacheKey: ProblemBlock] = [:]
+    private var cacheOrder: [CacheKey] = []
+
+    struct CacheKey: Hashable {
+        var validation: Bool
+        var row: Int
+        var count: Int
+        var version: UInt32
+        var epoch: UInt64
+    }
+
+    struct ProblemBlock {
+        var gradients: [Float]
+        var success: [Float]
+        var angle: [Float]
+    }
+
+    public init(manifestPath: String) throws {
+        manifest = try LiveManifest.read(manifestPath)
+        let checkpoint = manifest.checkpoint.hasPrefix("/") ? manifest.checkpoint
+            : (manifestPath as NSString).deletingLastPathComponent + "/" + manifest.checkpoint
+        do { policy = try Policy.load(from: checkpoint) } catch { throw WorkerFailure("\(error)") }
+        projection = GradientProjection(seed: manifest.seed, config: policy.config, outputDimension: manifest.projectionDimension)
+        var hasher = WordHasher()
+        hasher.combine("gradsieve-live-v1")
+        hasher.combine(FileManager.default.contents(atPath: manifestPath).map { [UInt8]($0) } ?? [])
+        hasher.combine(FileManager.default.contents(atPath: checkpoint).map { [UInt8]($0) } ?? [])
+        fingerprint = hasher.value
+    }
+
+    /// The current weights, shared read-only with the computations that use them.
+    public var currentPolicy: Policy {
+        lock.lock()
+        defer { lock.unlock() }
+        return policy
+    }
+
+    /// New weights (and the epoch whose rollouts the next signals use), from the coordinator.
+    public func update(parameters: [Float], version: UInt32, epoch: UInt64) {
+        let next = Policy(config: policy.config, parameters: parameters)
+        lock.lock()
+        policy = next
+        self.version = version
+        self.epoch = epoch
+        cache.removeAll()
+        cacheOrder.removeAll()
+        lock.unlock()
+    }
+
+    public var rowCount: Int { manifest.poolRows }
+    public var validationRowCount: Int { manifest.validationRows }
+    public var dimension: Int? { manifest.projectionDimension }
+    public var gradType: DType? { .f32 }
+    public var validationGradType: DType? { .f32 }
+    public var rewardEpochs: Int? { nil }
+    public var tensorNames: Set<String> { ["row", "grad", "success", "angle"] }
+
+    public func segments(rows: Range<Int>) -> [RowSegment] {
+        rows.isEmpty ? [] : [RowSegment(file: 0, fileRow: rows.lowerBound, row: rows.lowerBound, count: rows.count)]
+    }
+
+    public func validationSegments(rows: Range<Int>) -> [RowSegment] { segments(rows: rows) }
+
+    public func withGradBytes<R>(_ segment: RowSegment, validation: Bool, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        let block = self.block(segment, validation: validation)
+        return try block.gradients.withUnsafeBytes { try body($0) }
+    }
+
+    public func signal(_ name: String, _ segment: RowSegment) throws -> [Float]? {
+        switch name {
+        case "success": return block(segment, validation: false).success
+        case "angle": return block(segment, validation: false).angle
+        default: return nil
+        }
+    }
+
+    public func origin(of segment: RowSegment, validation: Bool) -> String {
+        "live policy (\(validation ? "validation" : "train") problems \(segment.row)..<\(segment.row + segment.count), weights version \(version))"
+    }
+
+    /// The signals of a block of problems, computed once per weights version and kept for the
+    /// next caller (a shard reads grad, then success, of the same rows).
+    private func block(_ segment: RowSegment, validation: Bool) -> ProblemBlock {
+        lock.lock()
+        let key = CacheKey(validation: validation, row: segment.row, count: segment.count, version: version, epoch: epoch)
+        if let hit = cache[key] {
+            lock.unlock()
+            return hit
+        }
+        let policy = self.policy, epoch = self.epoch
+        lock.unlock()
+        let split: Split = validation ? .validation : .train
+        let problems = ArithmeticTasks.problems(split, segment.row..<(segment.row + segment.count), config: manifest.tasks)
+        let signals = GRPO.signals(policy: policy, problems: problems, rollouts: manifest.rollouts, seed: manifest.seed,
+                                   epoch: epoch, projection: projection, threads: 1)
+        let block = ProblemBlock(gradients: signals.flatMap(\.projectedGradient), success: signals.map(\.success),
+                                 angle: signals.map(\.angle))
+        lock.lock()
+        if key.version == version {
+            cache[key] = block
+            cacheOrder.append(key)
+            if cacheOrder.count > 16 { cache[cacheOrder.removeFirst()] = nil }
+        }
+        lock.unlock()
+        return block
+    }
+
+    /// A data-parallel share of a GRPO step: the summed per-problem gradients of `rows` (in row
+    /// order, Float32 as `GRPO.gradientSum` adds them), then the rollouts' reward sum and count.
+    public func trainTask(rows: [Int], step: UInt64) -> [Double] {
+        let policy = currentPolicy
+        let problems = rows.map { ArithmeticTasks.problem(.train, index: $0, config: manifest.tasks) }
+        var gradient = [Float](repeating: 0, count: policy.parameters.count)
+        let (rewardSum, count) = GRPO.gradientSum(policy: policy, problems: problems, rollouts: manifest.rollouts,
+                                                  seed: manifest.seed, epoch: step, into: &gradient, threads: 1)
+        return gradient.map(Double.init) + [rewardSum, Double(count)]
+    }
+
+    /// Greedy-decoding correctness of test problems `rows`: [correct, count].
+    public func evaluationTask(rows: [Int]) -> [Double] {
+        let problems = rows.map { ArithmeticTasks.problem(.test, index: $0, config: manifest.tasks) }
+        let correct = Evaluation.correctness(policy: currentPolicy, problems: problems).filter { $0 }.count
+        return [Double(correct), Double(problems.count)]
+    }
+}

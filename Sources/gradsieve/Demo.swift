@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SieveCluster
+import SieveData
+import SievePolicy
+import SieveSelect
+import SieveUV
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the built-in policy with gradsieve's curricula: the whole loop on one machine.",
+        discussion: """
+        Workers compute each problem's signals live from the current policy (GRPO gradients, \
+        success, angle), the coordinator selects the epoch's curriculum, and the cluster trains \
+        on it data-parallel (GRPO + AdamW); test accuracy is measured after every epoch.
+        Example:
+          gradsieve demo --out demo-run --method gradalign --workers 2 --epochs 4
+          gradsieve demo --compare --out demo-compare --seeds 3
+        """)
+
+    @Option(help: "Output directory (the warm-start checkpoint is cached here).")
+    var out: String
+
+    @Option(help: "Selection method (limr needs a reward history and is not offered live yet).")
+    var method: String = "gradalign"
+
+    @Option(help: "Local worker processes.")
+    var workers: Int = 2
+
+    @Option(help: "Epochs: select, train, evaluate.")
+    var epochs: Int = 4
+
+    @Option(help: "Curriculum size per epoch.")
+    var budget: Int = 256
+
+    @Option(help: "Training pool size (problems).")
+    var pool: Int = 4096
+
+    @Option(help: "Share of training problems with a wrong label (unreliable reward).")
+    var labelNoise: Double = 0.2
+
+    @Option(help: "Share of low-utility training problems (trivial or unsolvable).")
+    var lowUtility: Double = 0.1
+
+    @Option(help: "Trusted validation problems (always clean).")
+    var validation: Int = 128
+
+    @Option(help: "Held-out test problems (always clean).")
+    var test: Int = 512
+
+    @Option(help: "GRPO rollouts per problem.")
+    var rollouts: Int = 8
+
+    @Option(help: "Dimension of the projected gradients.")
+    var projDim: Int = 256
+
+    @Option(help: "GRPO batch size (problems per step).")
+    var batch: Int = 32
+
+    @Option(help: "AdamW learning rate of the GRPO steps.")
+    var learningRate: Float = 1e-3
+
+    @Option(help: "Seed of tasks, rollouts, projection and sampling.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Run random and every live method from the same warm start over several seeds; write OUT/compare.md.")
+    var compare = false
+
+    @Option(help: "Seeds for --compare.")
+    var seeds: Int = 3
+
+    @Option(help: "Log level: debug, info, warning, error.")
+    var logLevel: String = "warning"
+
+    func validate() throws {
+        guard compare || DemoRun.liveMethods.contains(method) else {
+            throw ValidationError("--method \(method) is not one of the live methods: \(DemoRun.liveMethods.joined(separator: ", "))")
+        }
+        for (name, value) in [("--workers", workers), ("--epochs", epochs), ("--budget", budget), ("--pool", pool),
+                              ("--validation", validation), ("--test", test), ("--rollouts", rollouts), ("--proj-dim", projDim),
+                              ("--batch", batch), ("--seeds", seeds)] where value <= 0 {
+            throw ValidationError("\(name) must be positive, not \(value)")
+        }
+        guard (0...1).contains(labelNoise), (0...1).contains(lowUtility) else {
+            throw ValidationError("--label-noise and --low-utility are shares in [0, 1]")
+        }
+        guard LogSetup.level(logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not debug, info, warning or error") }
+    }
+
+    func run() throws {
+        let logger = LogSetup.logger("gradsieve.demo", level: logLevel)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let warm = try DemoRun.warmStart(in: out)
+        if compare {
+            try DemoCompare(demo: self, warm: warm, logger: logger).run()
+        } else {
+            let run = DemoRun(demo: self, method: method, seed: seed, directory: out, warm: warm, logger: logger)
+            _ = try run.run(printing: true)
+        }
+    }
+}

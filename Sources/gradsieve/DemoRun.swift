@@ -1,0 +1,113 @@
+import Foundation
+import Logging
+import SieveCluster
+import SieveData
+import SievePolicy
+import SieveSelect
+import SieveUV
+
+/// One live run of the demo: a coordinator in this process, local worker processes computing
+/// signals and training tasks from the built-in policy, metrics per epoch.
+struct DemoRun {
+    static let liveMethods = ["gradalign", "learnalign", "gainrl", "accuracy-band", "random"]
+
+    let demo: Demo
+    let method: String
+    let seed: UInt64
+    let directory: String
+    let warm: String
+    let logger: Logger
+
+    struct Line: Codable {
+        var epoch: Int
+        var method: String
+        var selected: Int
+        var train_reward: Double
+        var test_accuracy: Double
+        var seconds: Double
+    }
+
+    /// The warm-start checkpoint in `directory`, made once by the standard warm-up and reused.
+    static func warmStart(in directory: String) throws -> String {
+        let path = directory + "/warm-start.ckpt"
+        if FileManager.default.fileExists(atPath: path) { return path }
+        print("warm-up: supervised training on clean problems (once; cached in \(path))")
+        let started = Date()
+        let policy = WarmUpRecipe.standard.run(threads: 2)
+        try policy.save(to: path + ".tmp")
+        guard rename(path + ".tmp", path) == 0 else { throw CommandFailure("cannot write \(path)") }
+        print("warm-up: done in \(Int(Date().timeIntervalSince(started))) s")
+        return path
+    }
+
+    var manifest: LiveManifest {
+        LiveManifest(checkpoint: URL(fileURLWithPath: warm).standardizedFileURL.path, poolRows: demo.pool,
+                     validationRows: demo.validation, testRows: demo.test, taskSeed: seed, labelNoise: demo.labelNoise,
+                     lowUtilityShare: demo.lowUtility, tierWeights: [1, 1, 1, 1, 1], rollouts: demo.rollouts,
+                     projectionDimension: demo.projDim, seed: seed)
+    }
+
+    /// Runs the epochs; returns the metrics lines, epoch 0 being the warm start.
+    func run(printing: Bool) throws -> [Line] {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let manifestPath = URL(fileURLWithPath: directory + "/manifest.json").standardizedFileURL.path
+        try manifest.write(to: manifestPath)
+        let live = try LiveSignals(manifestPath: manifestPath)
+        let started = Date()
+        let testProblems = ArithmeticTasks.problems(.test, 0..<demo.test, config: manifest.tasks)
+        var lines = [Line(epoch: 0, method: method, selected: 0, train_reward: 0,
+                          test_accuracy: Evaluation.accuracy(policy: live.currentPolicy, problems: testProblems), seconds: 0)]
+        if printing { print(String(format: "epoch 0  %@  warm start          test accuracy %.3f", method, lines[0].test_accuracy)) }
+        let chosen = SelectionMethod(rawValue: method)!
+        var configuration = RunConfiguration(
+            method: chosen, parameters: MethodParameters(budget: demo.budget, seed: seed,
+                                                         gainrl: GainRLParameters(n: 500, alpha: 2, beta: 0.5, sigma: Double(demo.pool) / 4, maxShift: 1000)),
+            epochs: demo.epochs, expectWorkers: demo.workers, shardRows: 128, validationShardRows: 32,
+            dataPath: LiveManifest.scheme + manifestPath, runID: "demo-\(method)-\(seed)", heartbeatMillis: 500,
+            workerTimeoutMillis: 60_000)
+        configuration.training = TrainingPlan(batchSize: demo.batch, testRows: demo.test, learningRate: demo.learningRate)
+        let shape = PoolShape(rows: demo.pool, validationRows: demo.validation, dimension: demo.projDim, fingerprint: live.fingerprint)
+        let ids = (0..<demo.pool).map { String(format: "train-%06d", $0) }
+        let output = RunOutput(directory: directory, ids: ids)
+        let service = try CoordinatorService(configuration: configuration, shape: shape, endpoint: Endpoint(host: "127.0.0.1", port: 0),
+                                             logger: logger, initialWeights: live.currentPolicy.parameters,
+                                             finalGreedy: { try FinalGreedy.run($0, pool: live) }, journal: { _ in },
+                                             writeEpoch: { try output.write($0) })
+        var epochStart = Date()
+        service.onMetrics = { metrics in
+            let seconds = Date().timeIntervalSince(epochStart)
+            epochStart = Date()
+            let line = Line(epoch: metrics.epoch, method: method, selected: metrics.selected, train_reward: metrics.trainReward,
+                            test_accuracy: metrics.testAccuracy, seconds: (seconds * 100).rounded() / 100)
+            lines.append(line)
+            if printing {
+                print(String(format: "epoch %d  %@  scored %d  curriculum %d  train reward %.3f  test accuracy %.3f  %.1f s",
+                             metrics.epoch, method, demo.pool, metrics.selected, metrics.trainReward, metrics.testAccuracy, seconds))
+            }
+            try? Self.writeMetrics(lines, to: directory + "/metrics.jsonl")
+        }
+        var children: [ChildProcess] = []
+        var running = 0
+        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        for index in 0..<demo.workers {
+            let arguments = ["worker", "--connect", "127.0.0.1:\(service.port)", "--name", "local-\(index + 1)", "--log-level", demo.logLevel]
+            children.append(try ChildProcess(loop: service.loop, path: executable, arguments: arguments) { status, signal in
+                running -= 1
+                if status != 0 || signal != 0 { logger.warning("local worker \(index + 1) exited with status \(status), signal \(signal)") }
+                if running == 0 { service.abort("every local worker exited before the run finished") }
+            })
+            running += 1
+        }
+        let outcome = service.run()
+        if case let .failure(message) = outcome { throw CommandFailure(message) }
+        if printing { print("total \(Int(Date().timeIntervalSince(started))) s; metrics in \(directory)/metrics.jsonl") }
+        return lines
+    }
+
+    static func writeMetrics(_ lines: [Line], to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let text = try lines.map { String(decoding: try encoder.encode($0), as: UTF8.self) }.joined(separator: "\n") + "\n"
+        try AtomicFile.write(text, to: path)
+    }
+}
