@@ -59,7 +59,13 @@ struct Demo: ParsableCommand {
     var batch: Int = 32
 
     @Option(help: "AdamW learning rate of the GRPO steps.")
-    var learningRate: Float = 1e-3
+    var learningRate: Float = 3e-4
+
+    @Option(help: "Passes of GRPO steps over each epoch's curriculum.")
+    var passes: Int = 4
+
+    @Option(help: "Steps of the supervised warm-up (the standard recipe has 2000; fewer for a quick look).")
+    var warmSteps: Int = WarmUpRecipe.standard.steps
 
     @Option(help: "Seed of tasks, rollouts, projection and sampling.")
     var seed: UInt64 = 1
@@ -79,7 +85,7 @@ struct Demo: ParsableCommand {
         }
         for (name, value) in [("--workers", workers), ("--epochs", epochs), ("--budget", budget), ("--pool", pool),
                               ("--validation", validation), ("--test", test), ("--rollouts", rollouts), ("--proj-dim", projDim),
-                              ("--batch", batch), ("--seeds", seeds)] where value <= 0 {
+                              ("--batch", batch), ("--seeds", seeds), ("--warm-steps", warmSteps), ("--passes", passes)] where value <= 0 {
             throw ValidationError("\(name) must be positive, not \(value)")
         }
         guard (0...1).contains(labelNoise), (0...1).contains(lowUtility) else {
@@ -91,7 +97,7 @@ struct Demo: ParsableCommand {
     func run() throws {
         let logger = LogSetup.logger("gradsieve.demo", level: logLevel)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let warm = try DemoRun.warmStart(in: out)
+        let warm = try DemoRun.warmStart(in: out, steps: warmSteps)
         if compare {
             try DemoCompare(demo: self, warm: warm, logger: logger).run()
         } else {

@@ -28,12 +28,14 @@ struct DemoRun {
     }
 
     /// The warm-start checkpoint in `directory`, made once by the standard warm-up and reused.
-    static func warmStart(in directory: String) throws -> String {
-        let path = directory + "/warm-start.ckpt"
+    static func warmStart(in directory: String, steps: Int) throws -> String {
+        var recipe = WarmUpRecipe.standard
+        recipe.steps = steps
+        let path = directory + (steps == WarmUpRecipe.standard.steps ? "/warm-start.ckpt" : "/warm-start-\(steps).ckpt")
         if FileManager.default.fileExists(atPath: path) { return path }
         print("warm-up: supervised training on clean problems (once; cached in \(path))")
         let started = Date()
-        let policy = WarmUpRecipe.standard.run(threads: 2)
+        let policy = recipe.run(threads: 2)
         try policy.save(to: path + ".tmp")
         guard rename(path + ".tmp", path) == 0 else { throw CommandFailure("cannot write \(path)") }
         print("warm-up: done in \(Int(Date().timeIntervalSince(started))) s")
@@ -65,7 +67,8 @@ struct DemoRun {
             epochs: demo.epochs, expectWorkers: demo.workers, shardRows: 128, validationShardRows: 32,
             dataPath: LiveManifest.scheme + manifestPath, runID: "demo-\(method)-\(seed)", heartbeatMillis: 500,
             workerTimeoutMillis: 60_000)
-        configuration.training = TrainingPlan(batchSize: demo.batch, testRows: demo.test, learningRate: demo.learningRate)
+        configuration.training = TrainingPlan(batchSize: demo.batch, testRows: demo.test, learningRate: demo.learningRate,
+                                              passes: demo.passes)
         let shape = PoolShape(rows: demo.pool, validationRows: demo.validation, dimension: demo.projDim, fingerprint: live.fingerprint)
         let ids = (0..<demo.pool).map { String(format: "train-%06d", $0) }
         let output = RunOutput(directory: directory, ids: ids)

@@ -1,0 +1,60 @@
+import Foundation
+import XCTest
+@testable import SieveCluster
+import SieveData
+import SievePolicy
+
+/// The built-in policy as a signal source, and its data-parallel training tasks.
+final class LiveSignalsTests: XCTestCase {
+    func makeSource(_ name: String) throws -> LiveSignals {
+        let directory = NSTemporaryDirectory() + "live-\(name)-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // A short warm-up on one-digit sums, so rollouts succeed sometimes and gradients are not zero.
+        let policy = Policy(config: TransformerConfig(width: 32, layers: 1, heads: 2), seed: 3)
+        let easy = TaskConfig(seed: 7, tierWeights: [1, 0, 0, 0, 0])
+        WarmUp.train(policy: policy, problems: ArithmeticTasks.problems(.train, 0..<256, config: easy), steps: 60, seed: 1, batchSize: 16)
+        try policy.save(to: directory + "/weights.ckpt")
+        let manifest = LiveManifest(checkpoint: "weights.ckpt", poolRows: 40, validationRows: 8, testRows: 16, taskSeed: 2,
+                                    labelNoise: 0.3, lowUtilityShare: 0, tierWeights: [1, 0, 0, 0, 0], rollouts: 4,
+                                    projectionDimension: 16, seed: 9)
+        try manifest.write(to: directory + "/manifest.json")
+        return try LiveSignals(manifestPath: directory + "/manifest.json")
+    }
+
+    func testBatchGradientSplitIntoTasksEqualsTheSingleProcessGradient() throws {
+        let source = try makeSource("parallel")
+        let rows = Array(0..<24)
+        // The cluster: tasks of 8 rows, each a worker's gradient sum, added in task order in Float64.
+        let parts = stride(from: 0, to: rows.count, by: 8).map { source.trainTask(rows: Array(rows[$0..<$0 + 8]), step: 5) }
+        var summed = [Double](repeating: 0, count: parts[0].count)
+        for part in parts { for i in summed.indices { summed[i] += part[i] } }
+        // One process: the whole batch in one call.
+        let problems = rows.map { ArithmeticTasks.problem(.train, index: $0, config: source.manifest.tasks) }
+        var single = [Float](repeating: 0, count: source.currentPolicy.parameters.count)
+        let (rewardSum, count) = GRPO.gradientSum(policy: source.currentPolicy, problems: problems, rollouts: 4, seed: 9, epoch: 5, into: &single)
+        let scale = single.reduce(Float(0)) { max($0, abs($1)) }
+        XCTAssertGreaterThan(scale, 0, "the batch has a gradient")
+        for i in single.indices { XCTAssertEqual(summed[i], Double(single[i]), accuracy: Double(scale) * 1e-5) }
+        XCTAssertEqual(summed[single.count], rewardSum)
+        XCTAssertEqual(summed[single.count + 1], Double(count))
+    }
+
+    func testSignalsOfARowDoNotDependOnTheShardAroundIt() throws {
+        let source = try makeSource("rows")
+        let wide = try source.withGradBytes(RowSegment(file: 0, fileRow: 0, row: 0, count: 10), validation: false) { Array($0.bindMemory(to: Float.self)) }
+        let narrow = try source.withGradBytes(RowSegment(file: 0, fileRow: 6, row: 6, count: 2), validation: false) { Array($0.bindMemory(to: Float.self)) }
+        XCTAssertEqual(Array(wide[(6 * 16)..<(8 * 16)]), narrow)
+        let success = try source.signal("success", RowSegment(file: 0, fileRow: 0, row: 0, count: 10))!
+        XCTAssertTrue(success.allSatisfy { (0...1).contains($0) })
+    }
+
+    func testNewWeightsChangeTheSignals() throws {
+        let source = try makeSource("weights")
+        let segment = RowSegment(file: 0, fileRow: 0, row: 0, count: 40)
+        let before = try source.withGradBytes(segment, validation: false) { Array($0.bindMemory(to: Float.self)) }
+        XCTAssertTrue(before.contains { $0 != 0 }, "some rows have a gradient")
+        source.update(parameters: source.currentPolicy.parameters.map { $0 * 1.5 }, version: 2, epoch: 1)
+        let after = try source.withGradBytes(segment, validation: false) { Array($0.bindMemory(to: Float.self)) }
+        XCTAssertNotEqual(before, after)
+    }
+}
