@@ -57,7 +57,12 @@ struct RunSetup {
             }
             return ([], 0)
         }
-        guard journalExists else { throw CommandFailure("nothing to resume: \(output.directory) has no journal.gsj") }
+        guard journalExists else {
+            // One command for the first start and every restart (systemd, Kubernetes, Slurm
+            // requeue): with nothing journaled yet, --resume starts the run.
+            try output.checkWritable(force: false)
+            return ([], 0)
+        }
         let contents = try JournalFile.read(path: output.journalFile)
         let records = contents.records.compactMap(JournalRecord.decode)
         guard case let .header(recorded)? = records.first else {
@@ -112,7 +117,7 @@ struct RunSetup {
         try onListening(service)
         let outcome = service.run()
         if case let .interrupted(message) = outcome { logger.notice("\(message)") }
-        if case .failure = outcome, !options.resume {
+        if case .failure = outcome, journalLength == 0 {
             // A failed fresh run leaves OUT as it was; only an interrupted or killed run keeps
             // its journal for --resume.
             unlink(output.journalFile)
@@ -141,7 +146,7 @@ extension RunSetup {
     /// Opens OUT/journal.gsj for appending: a resumed run cuts a torn last record off first; a
     /// fresh run starts the file with the run's header.
     func openJournal(logger: Logger) throws -> JournalFile {
-        if options.resume {
+        if options.resume && journalLength > 0 {
             logger.info("resuming from \(output.journalFile): \(restored.count) record(s)")
             return try JournalFile(path: output.journalFile, truncateTo: journalLength)
         }
