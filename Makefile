@@ -3,14 +3,15 @@ SWIFT ?= swift
 DEMO_OUT ?= demo-out
 BIN = .build/release/gradsieve
 
-.PHONY: setup build release demo test clean
+.PHONY: setup build release demo demo-pool test clean
 
-# Installs the system libraries (Debian) when they are missing.
+# Installs the system libraries (Debian) when they are missing: libuv for the network layer,
+# OpenBLAS for the built-in policy's matrix products.
 setup:
-	@if ! pkg-config --exists libuv 2>/dev/null; then \
-		echo "installing libuv1-dev and pkg-config"; \
+	@if ! pkg-config --exists libuv openblas 2>/dev/null; then \
+		echo "installing libuv1-dev, libopenblas-dev and pkg-config"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update && $$SUDO apt-get install -y libuv1-dev pkg-config; \
+		$$SUDO apt-get update && $$SUDO apt-get install -y libuv1-dev libopenblas-dev pkg-config; \
 	fi
 
 build: setup
@@ -19,8 +20,13 @@ build: setup
 release: setup
 	$(SWIFT) build -c release
 
-# The main job's built-in default: a generated pool scored by a coordinator and 2 local workers.
+# The main job's built-in default: the built-in policy trained on gradalign's curricula by a
+# coordinator and 2 local workers (signals computed live, GRPO data-parallel, test accuracy).
 demo: release
+	$(BIN) demo --out $(DEMO_OUT)
+
+# A pool on disk, selected by select: the path large runs take.
+demo-pool: release
 	@if [ ! -f $(DEMO_OUT)/pool/samples.jsonl ]; then \
 		$(BIN) generate --out $(DEMO_OUT)/pool --rows 20000 --dim 256 --dtype f16 --validation 64 --seed 1; \
 	fi
