@@ -446,6 +446,8 @@ def write_epoch(
                 validation_parts.add(encoded.shape[0], {"grad": encoded}, f"{what} validation")
                 validation_parts.flush()
                 validation_rows = encoded.shape[0]
+        if not validation_rows:
+            os.rmdir(os.path.join(staging, "validation"))
         _fsync_directory(staging)
         if os.path.lexists(final):
             replaced = staging + ".replaced"

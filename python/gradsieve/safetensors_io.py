@@ -118,6 +118,11 @@ class TensorInfo:
 TensorInput = Union[np.ndarray, Iterable]
 
 
+def _contiguous(array: np.ndarray, dtype) -> np.ndarray:
+    """A C-contiguous copy (or view) in ``dtype``, keeping 0-d arrays 0-d."""
+    return np.ascontiguousarray(array, dtype=dtype).reshape(array.shape)
+
+
 def _storage_array(name: str, array: TensorInput, dtype: Optional[str]) -> Tuple[str, np.ndarray]:
     """(dtype name, array ready to be written) for one tensor; BF16 stays float32 here."""
     array = np.asarray(array)
@@ -135,16 +140,16 @@ def _storage_array(name: str, array: TensorInput, dtype: Optional[str]) -> Tuple
             raise SafetensorsError(f"tensor {name!r}: I64 needs integers, got {array.dtype}")
         if array.dtype == np.uint64 and array.size and int(array.max()) > np.iinfo(np.int64).max:
             raise SafetensorsError(f"tensor {name!r}: value does not fit in I64")
-        return dtype, np.ascontiguousarray(array, dtype="<i8")
+        return dtype, _contiguous(array, "<i8")
     if array.dtype.kind not in "fiub":
         raise SafetensorsError(f"tensor {name!r}: {dtype} needs numbers, got {array.dtype}")
     if dtype == "F32":
-        return dtype, np.ascontiguousarray(array, dtype="<f4")
+        return dtype, _contiguous(array, "<f4")
     if dtype == "F16":
-        return dtype, np.ascontiguousarray(array, dtype="<f2")
+        return dtype, _contiguous(array, "<f2")
     if array.dtype == np.uint16:
-        return dtype, np.ascontiguousarray(array, dtype="<u2")  # BF16 bit patterns, as they are
-    return dtype, np.ascontiguousarray(array, dtype=np.float32)  # BF16: rounded while writing
+        return dtype, _contiguous(array, "<u2")  # BF16 bit patterns, as they are
+    return dtype, _contiguous(array, np.float32)  # BF16: rounded while writing
 
 
 def _header_bytes(entries: Dict[str, object]) -> bytes:
@@ -375,7 +380,8 @@ class SafetensorsFile:
 
 
 def load_safetensors(path: Union[str, os.PathLike], bf16_as_float32: bool = True) -> Dict[str, np.ndarray]:
-    """Every tensor of ``path`` as an in-memory numpy array (BF16 as float32 unless asked not to)."""
+    """Every tensor of ``path`` as an in-memory numpy array in its stored dtype (float32,
+    float16, int64), BF16 as float32 (or its uint16 bits with ``bf16_as_float32=False``)."""
     with SafetensorsFile(path) as handle:
         result = {}
         for name, info in handle.tensors.items():
