@@ -25,7 +25,7 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
@@ -173,6 +173,11 @@ def _prepare_signals(rows: int, grad, success, rewards, angle, grad_dtype: str, 
     if angle is not None:
         signals["angle"] = _check_vector("angle", angle, rows, what, unit_interval=False, ndim=1)
     return signals
+
+
+def _moved(paths: List[str], directory: str) -> List[str]:
+    """Where files written in a staging directory ended up."""
+    return [os.path.join(directory, os.path.basename(path)) for path in paths]
 
 
 def _pool_files(directory: str) -> List[str]:
@@ -324,32 +329,43 @@ class PoolWriter:
             self.abort()
             raise
         self._closed = True
-        rename = lambda paths, sub: [os.path.join(self.directory, sub, os.path.basename(p)) for p in paths]
         return PoolSummary(
             directory=self.directory,
             rows=self._rows,
             validation_rows=self._validation_rows,
             dimension=self._dimension,
             signals=sorted(self._signals.schema or {}),
-            signal_files=rename(self._signals.files, "signals"),
-            validation_files=rename(self._validation.files, "validation"),
+            signal_files=_moved(self._signals.files, os.path.join(self.directory, "signals")),
+            validation_files=_moved(self._validation.files, os.path.join(self.directory, "validation")),
         )
 
     def _publish(self) -> None:
         staged = self._staging
-        if self.overwrite:
-            # Move the old pool aside first (it is deleted with the staging directory).
-            old = os.path.join(staged, "replaced")
-            os.makedirs(old)
-            for name in ("samples.jsonl", "signals", "validation"):
-                if os.path.lexists(os.path.join(self.directory, name)):
-                    os.replace(os.path.join(self.directory, name), os.path.join(old, name))
-        os.replace(os.path.join(staged, "signals"), os.path.join(self.directory, "signals"))
-        if self._validation_rows:
-            os.replace(os.path.join(staged, "validation"), os.path.join(self.directory, "validation"))
-        _fsync_directory(self.directory)
-        os.replace(os.path.join(staged, "samples.jsonl"), os.path.join(self.directory, "samples.jsonl"))
-        _fsync_directory(self.directory)
+        names = ["signals"] + (["validation"] if self._validation_rows else []) + ["samples.jsonl"]
+        old = os.path.join(staged, "replaced")
+        os.makedirs(old)
+        set_aside: List[str] = []
+        placed: List[str] = []
+        try:
+            if self.overwrite:
+                # The old pool is moved aside whole, and deleted with the staging directory.
+                for name in ("samples.jsonl", "signals", "validation"):
+                    if os.path.lexists(os.path.join(self.directory, name)):
+                        os.replace(os.path.join(self.directory, name), os.path.join(old, name))
+                        set_aside.append(name)
+            for name in names:  # samples.jsonl last: a pool is visible once it is complete
+                if name == "samples.jsonl":
+                    _fsync_directory(self.directory)
+                os.replace(os.path.join(staged, name), os.path.join(self.directory, name))
+                placed.append(name)
+            _fsync_directory(self.directory)
+        except BaseException:
+            # Put the directory back as it was before raising (abort() then deletes the staging).
+            for name in reversed(placed):
+                os.replace(os.path.join(self.directory, name), os.path.join(staged, name))
+            for name in set_aside:
+                os.replace(os.path.join(old, name), os.path.join(self.directory, name))
+            raise
         shutil.rmtree(staged, ignore_errors=True)
 
     def abort(self) -> None:
@@ -463,13 +479,12 @@ def write_epoch(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    relocate = lambda paths, sub: [os.path.join(final, sub, os.path.basename(p)) for p in paths]
     return PoolSummary(
         directory=final,
         rows=rows,
         validation_rows=validation_rows,
         dimension=dimension,
         signals=sorted(signals),
-        signal_files=relocate(parts.files, "signals"),
-        validation_files=relocate(validation_parts.files, "validation"),
+        signal_files=_moved(parts.files, os.path.join(final, "signals")),
+        validation_files=_moved(validation_parts.files, os.path.join(final, "validation")),
     )

@@ -241,3 +241,26 @@ def test_write_epoch_checks_the_row_count_against_samples(tmp_path):
     with pytest.raises(PoolError, match="non-negative integer"):
         write_epoch(data, -1, success=[0.1, 0.2])
     assert not (data / "epochs" / "0001").exists()
+
+
+def test_a_failed_publish_puts_the_old_pool_back(tmp_path, monkeypatch):
+    directory = tmp_path / "pool"
+    with PoolWriter(directory) as pool:
+        pool.add(["old"], success=[0.5])
+    real_replace = os.replace
+
+    def failing_replace(source, target):
+        if str(target).endswith("samples.jsonl") and ".gradsieve-staging-" in str(source) and "replaced" not in str(source):
+            raise OSError("disk full")
+        return real_replace(source, target)
+
+    import gradsieve.pool as pool_module
+    monkeypatch.setattr(pool_module.os, "replace", failing_replace)
+    writer = PoolWriter(directory, overwrite=True)
+    writer.add(["new"], success=[0.5])
+    with pytest.raises(OSError, match="disk full"):
+        writer.close()
+    monkeypatch.undo()
+    samples, _, _, _ = read_pool(directory)
+    assert [s["id"] for s in samples] == ["old"]
+    assert sorted(os.listdir(directory)) == ["samples.jsonl", "signals"]
