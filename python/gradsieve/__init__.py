@@ -1,0 +1,44 @@
+"""gradsieve's Python companion: write signal pools from a training loop, read curricula back.
+
+numpy is the only dependency. ``gradsieve.torch_grads`` (projected per-example gradients of a
+PyTorch model) imports torch when used; install it with ``pip install './python[torch]'``.
+"""
+
+from .curriculum import (
+    CurriculumError,
+    CurriculumSampler,
+    curriculum_path,
+    latest_epoch,
+    read_curriculum,
+    read_sample_ids,
+)
+from .pool import PoolError, PoolSummary, PoolWriter, write_epoch
+from .safetensors_io import (
+    SafetensorsError,
+    SafetensorsFile,
+    bf16_bits_to_float32,
+    float32_to_bf16_bits,
+    load_safetensors,
+    write_safetensors,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CurriculumError",
+    "CurriculumSampler",
+    "PoolError",
+    "PoolSummary",
+    "PoolWriter",
+    "SafetensorsError",
+    "SafetensorsFile",
+    "bf16_bits_to_float32",
+    "curriculum_path",
+    "float32_to_bf16_bits",
+    "latest_epoch",
+    "load_safetensors",
+    "read_curriculum",
+    "read_sample_ids",
+    "write_epoch",
+    "write_safetensors",
+]
