@@ -33,9 +33,14 @@ demo-pool: release
 	$(BIN) select --data $(DEMO_OUT)/pool --method gradalign --budget 1000 --workers 2 --out $(DEMO_OUT)/run --force
 	@echo "top of the curriculum:"; head -n 5 $(DEMO_OUT)/run/epoch-0001/curriculum.jsonl
 
+# Swift unit and multi-process tests, the deploy/ checks, and the Python companion's tests
+# (including one that runs the real binary).
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	bash scripts/check-deploy.sh
+	python3 -m pip install --quiet ./python pytest
+	GRADSIEVE_BIN=$(CURDIR)/.build/debug/gradsieve python3 -m pytest python/tests -q
 
 clean:
 	rm -rf .build $(DEMO_OUT)
