@@ -111,3 +111,35 @@ final class FaultTests: XCTestCase {
         XCTAssertTrue(fresh.stderr.contains("unfinished run"), fresh.stderr)
     }
 }
+
+/// Cut connections and delayed traffic, from a fault-injecting TCP proxy of ours between the
+/// workers and the coordinator (scripts/faultproxy.py).
+final class FlakyNetworkTests: XCTestCase {
+    func testCutAndDelayedConnectionsStillGiveTheSameCurriculum() throws {
+        let harness = try Harness("proxy")
+        let pool = harness.path("pool")
+        XCTAssertEqual(try harness.run(["generate", "--out", pool, "--rows", "3000", "--dim", "32", "--validation", "40"]).status, 0)
+        let arguments = ["--method", "gradalign", "--budget", "60", "--shard-rows", "100", "--validation-shard-rows", "8"]
+        XCTAssertEqual(try harness.run(["select", "--data", pool, "--workers", "2", "--out", harness.path("baseline")] + arguments).status, 0)
+        let port = Harness.freePort(), proxyPort = Harness.freePort()
+        let coordinator = try WatchedProcess(["coordinator", "--listen", "127.0.0.1:\(port)", "--data", pool, "--out", harness.path("out"),
+                                              "--expect-workers", "2"] + arguments)
+        let proxy = Process()
+        proxy.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        proxy.arguments = ["python3", Harness.packageRoot.appendingPathComponent("scripts/faultproxy.py").path,
+                           "--listen", "127.0.0.1:\(proxyPort)", "--target", "127.0.0.1:\(port)",
+                           "--delay-ms", "3", "--cut-after", "20000", "--cuts", "3"]
+        let proxyOutput = Pipe()
+        proxy.standardOutput = proxyOutput
+        try proxy.run()
+        defer { proxy.terminate() }
+        _ = proxyOutput.fileHandleForReading.availableData   // "listening"
+        let workers = try (0..<2).map { _ in
+            try WatchedProcess(["worker", "--connect", "127.0.0.1:\(proxyPort)"], environment: ["GRADSIEVE_SHARD_DELAY_MS": "20"])
+        }
+        XCTAssertEqual(coordinator.wait(seconds: 120), 0, coordinator.log)
+        for worker in workers { XCTAssertEqual(worker.wait(), 0, worker.log) }
+        XCTAssertEqual(try harness.read("out/epoch-0001/curriculum.jsonl"), try harness.read("baseline/epoch-0001/curriculum.jsonl"))
+        XCTAssertTrue(coordinator.log.contains("disconnected"), "the proxy cut no connection:\n\(coordinator.log)")
+    }
+}
