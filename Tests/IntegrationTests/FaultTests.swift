@@ -143,3 +143,23 @@ final class FlakyNetworkTests: XCTestCase {
         XCTAssertTrue(coordinator.log.contains("disconnected"), "the proxy cut no connection:\n\(coordinator.log)")
     }
 }
+
+/// Separate hosts stood in for by network namespaces joined by a veth pair (scripts/netns-test.sh);
+/// skipped with the script's message where the machine does not allow namespaces.
+final class NamespaceHostTests: XCTestCase {
+    func testWorkerOnAnotherHostJoinsWithTheToken() throws {
+        let script = Harness.packageRoot.appendingPathComponent("scripts/netns-test.sh").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script, Harness.binary]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try XCTSkipIf(process.terminationStatus == 77, text)
+        XCTAssertEqual(process.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("ok: worker at 10.77.0.2"), text)
+    }
+}
