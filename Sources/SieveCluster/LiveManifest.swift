@@ -35,7 +35,8 @@ public struct LiveManifest: Codable, Sendable, Equatable {
     public static let scheme = "live:"
 
     public var tasks: TaskConfig {
-        TaskConfig(seed: taskSeed, labelNoise: labelNoise, tierWeights: tierWeights, lowUtilityShare: lowUtilityShare)
+        TaskConfig(seed: taskSeed, labelNoise: labelNoise, tierWeights: tierWeights, evaluationTierWeights: tierWeights,
+                   lowUtilityShare: lowUtilityShare)
     }
 
     public func write(to path: String) throws {

@@ -43,6 +43,11 @@ struct Demo: ParsableCommand {
     @Option(help: "Share of low-utility training problems (trivial or unsolvable).")
     var lowUtility: Double = 0.1
 
+    @Option(help: "Relative weights of the five difficulty tiers in the pool and the test set, comma-separated.")
+    var tiers: String = "1,1,1,1,1"
+
+    var tierWeights: [Double] { tiers.split(separator: ",").compactMap { Double($0) } }
+
     @Option(help: "Trusted validation problems (always clean).")
     var validation: Int = 128
 
@@ -90,6 +95,9 @@ struct Demo: ParsableCommand {
         }
         guard (0...1).contains(labelNoise), (0...1).contains(lowUtility) else {
             throw ValidationError("--label-noise and --low-utility are shares in [0, 1]")
+        }
+        guard tierWeights.count == 5, tierWeights.allSatisfy({ $0 >= 0 }), tierWeights.contains(where: { $0 > 0 }) else {
+            throw ValidationError("--tiers needs five non-negative weights, not \(tiers)")
         }
         guard LogSetup.level(logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not debug, info, warning or error") }
     }

@@ -45,7 +45,7 @@ struct DemoRun {
     var manifest: LiveManifest {
         LiveManifest(checkpoint: URL(fileURLWithPath: warm).standardizedFileURL.path, poolRows: demo.pool,
                      validationRows: demo.validation, testRows: demo.test, taskSeed: seed, labelNoise: demo.labelNoise,
-                     lowUtilityShare: demo.lowUtility, tierWeights: [1, 1, 1, 1, 1], rollouts: demo.rollouts,
+                     lowUtilityShare: demo.lowUtility, tierWeights: demo.tierWeights, rollouts: demo.rollouts,
                      projectionDimension: demo.projDim, seed: seed)
     }
 
