@@ -211,10 +211,11 @@ extension CoordinatorCore {
         switch configuration.method {
         case .gradalign:
             let norm = total.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            guard norm > 0 else {
+            guard norm > 0 || configuration.training != nil else {
                 fail("the validation gradients sum to the zero vector, so gradalign has no direction to align with", &out)
                 return
             }
+            if norm == 0 { out.append(.log(.warning, "epoch \(epoch): the policy's validation gradients sum to zero; every row scores 0 this epoch")) }
             out.append(.log(.info, "epoch \(epoch): |g_val| = \(norm)"))
         case .limr:
             do {

@@ -18,7 +18,9 @@ public struct RunConfiguration: Sendable, Equatable {
     public var token: ClusterToken?
     /// Connections beyond this are refused with a reason.
     public var maxConnections: Int = 256
-    /// Live runs only: how the built-in policy trains on each curriculum.
+    /// Live runs only: how the built-in policy trains on each curriculum. A live policy may
+    /// solve (or fail) every validation problem, leaving gradalign no direction: that epoch then
+    /// scores every row 0 (ranked by row) instead of failing the run.
     public var training: TrainingPlan?
 
     public init(method: SelectionMethod, parameters: MethodParameters, epochs: Int = 1, expectWorkers: Int, shardRows: Int = 4096,

@@ -18,7 +18,7 @@ public enum GradAlign {
     ///   - success: p_i when the pool has it.
     public static func score(dot: Double, squaredNorm: Double, referenceNorm: Double, success: Float?) -> RowScore {
         let gradNorm = squaredNorm.squareRoot()
-        let cosine = gradNorm > 0 ? dot / (gradNorm * referenceNorm) : 0
+        let cosine = gradNorm > 0 && referenceNorm > 0 ? dot / (gradNorm * referenceNorm) : 0
         if let success, success <= 0 || success >= 1 {
             return RowScore(score: 0, cosine: cosine, gradNorm: gradNorm)
         }

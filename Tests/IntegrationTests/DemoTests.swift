@@ -7,7 +7,7 @@ final class DemoTests: XCTestCase {
     func demo(_ harness: Harness, workers: Int, out: String) throws -> Harness.Result {
         try harness.run(["demo", "--out", harness.path(out), "--workers", "\(workers)", "--epochs", "2", "--pool", "96",
                          "--budget", "32", "--batch", "16", "--validation", "16", "--test", "48", "--rollouts", "4",
-                         "--proj-dim", "32", "--warm-steps", "40", "--method", "gradalign"])
+                         "--proj-dim", "32", "--warm-steps", "40", "--tiers", "1,1,0,0,0", "--method", "gradalign"])
     }
 
     func testDemoRunsThroughWorkersAndDoesNotDependOnTheirNumber() throws {
