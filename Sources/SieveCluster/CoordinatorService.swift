@@ -69,6 +69,7 @@ public final class CoordinatorService {
             self.apply(self.core.handle(.tick(nowMillis: self.loop.nowMillis)))
         }
         apply(core.handle(.tick(nowMillis: loop.nowMillis)))
+        SystemdNotify.send("READY=1\nSTATUS=listening on port \(port)\nMAINPID=\(getpid())")
         loop.run()
         loop.shutdown()
         return outcome ?? .failure("the coordinator stopped before the run finished")
@@ -161,6 +162,7 @@ public final class CoordinatorService {
         case let .log(level, text):
             log(level, text)
         case let .finish(result):
+            SystemdNotify.send("STOPPING=1")
             outcome = result
             ticker.close()
             drainTimer?.close()

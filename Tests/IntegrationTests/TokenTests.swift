@@ -47,3 +47,36 @@ final class TokenTests: XCTestCase {
         XCTAssertEqual(coordinator.wait(), 0)
     }
 }
+
+/// Type=notify: the coordinator tells systemd it is ready once it listens.
+final class ReadinessTests: XCTestCase {
+    func testCoordinatorSendsReadyToNotifySocketOnceListening() throws {
+        let harness = try Harness("notify")
+        let pool = harness.path("pool")
+        XCTAssertEqual(try harness.run(["generate", "--out", pool, "--rows", "100", "--dim", "4"]).status, 0)
+        let path = harness.path("notify.sock")
+        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        XCTAssertEqual(bound, 0)
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let port = Harness.freePort()
+        let coordinator = try WatchedProcess(["coordinator", "--listen", "127.0.0.1:\(port)", "--data", pool, "--budget", "5",
+                                              "--out", harness.path("out")], environment: ["NOTIFY_SOCKET": path])
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = recv(descriptor, &buffer, buffer.count, 0)
+        XCTAssertGreaterThan(count, 0)
+        let text = String(decoding: buffer[0..<max(count, 0)], as: UTF8.self)
+        XCTAssertTrue(text.hasPrefix("READY=1"), text)
+        XCTAssertTrue(text.contains("port \(port)"), text)
+        // It is really listening: a worker finishes the run.
+        XCTAssertEqual(try harness.run(["worker", "--connect", "127.0.0.1:\(port)"]).status, 0)
+        XCTAssertEqual(coordinator.wait(), 0)
+    }
+}
