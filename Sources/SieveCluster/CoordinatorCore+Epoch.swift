@@ -4,6 +4,8 @@ import SieveWire
 /// The steps of an epoch: assignment, results, reduction, scoring, selection.
 extension CoordinatorCore {
     mutating func startEpoch(_ epoch: Int, _ out: inout [CoordinatorDirective]) {
+        epochStartedAt = now
+        lastEpoch = epoch
         broadcastWeights(epoch: epoch, &out)
         reference = []
         scoreColumns = []
@@ -111,6 +113,7 @@ extension CoordinatorCore {
     }
 
     mutating func markDone(_ id: ConnectionID, _ shard: Int, rows: Int, _ out: inout [CoordinatorDirective]) {
+        if currentStep == .score { rowsScored += rows }
         work.complete(shard)
         peers[id]?.inFlight.remove(shard)
         out.append(.progress(PhaseProgress(epoch: currentEpoch ?? 0, phase: currentStep?.name ?? "", shardsDone: work.doneCount,
@@ -370,6 +373,7 @@ extension CoordinatorCore {
 
     /// The next epoch, or the end of the run (also when every epoch was restored).
     mutating func continueAfter(_ epoch: Int, _ out: inout [CoordinatorDirective]) {
+        if epoch == lastEpoch && epochSeconds[epoch] == nil { epochSeconds[epoch] = Double(now &- epochStartedAt) / 1000 }
         if epoch >= configuration.epochs {
             endRun(status: Done.success, message: "run complete", &out)
             out.append(.finish(.success(RunSummary(epochs: epochRecords, workersSeen: workersSeen))))

@@ -35,6 +35,10 @@ public struct CoordinatorCore {
     var restored = RestoredRun()
     var training: TrainingState?
     var lastCurriculum: [Int] = []
+    var rowsScored = 0
+    var epochSeconds: [Int: Double] = [:]
+    var epochStartedAt: UInt64 = 0
+    var lastEpoch = 0
     var draining = false
 
     enum Stage: Equatable {

@@ -20,6 +20,9 @@ public final class CoordinatorService {
     private let finalGreedy: (FinalGreedyRequest) throws -> GreedyOutcome
     private let journal: (JournalRecord) throws -> Void
     private var drainTimer: LoopTimer?
+    /// Where to keep Prometheus metrics (rewritten at most once a second, and at the end).
+    public var metricsFile: String?
+    private var metricsWrittenAt: UInt64 = 0
     /// Live runs: called with each epoch's training outcome.
     public var onMetrics: ((EpochMetrics) -> Void)?
     /// How long SIGTERM waits for shards in flight before stopping anyway.
@@ -67,11 +70,13 @@ public final class CoordinatorService {
         listener.onError = { [unowned self] error in self.logger.warning("\(error)") }
         ticker.start(timeoutMillis: 200, repeatMillis: 200) { [unowned self] in
             self.apply(self.core.handle(.tick(nowMillis: self.loop.nowMillis)))
+            self.writeMetrics(force: false)
         }
         apply(core.handle(.tick(nowMillis: loop.nowMillis)))
         SystemdNotify.send("READY=1\nSTATUS=listening on port \(port)\nMAINPID=\(getpid())")
         loop.run()
         loop.shutdown()
+        writeMetrics(force: true)
         return outcome ?? .failure("the coordinator stopped before the run finished")
     }
 
@@ -99,6 +104,12 @@ public final class CoordinatorService {
     public func abort(_ reason: String) {
         guard outcome == nil else { return }
         apply(core.abort(reason))
+    }
+
+    private func writeMetrics(force: Bool) {
+        guard let metricsFile, force || loop.nowMillis &- metricsWrittenAt >= 1000 else { return }
+        metricsWrittenAt = loop.nowMillis
+        do { try core.status.write(to: metricsFile) } catch { logger.warning("cannot write \(metricsFile): \(error)") }
     }
 
     private func accept(_ connection: TCPConnection) {

@@ -25,7 +25,7 @@ struct Coordinator: ParsableCommand {
     }
 
     func run() throws {
-        let logger = LogSetup.logger("gradsieve.coordinator", level: options.logLevel)
+        let logger = LogSetup.logger("gradsieve.coordinator", level: options.logLevel, format: options.logFormat)
         let setup = try RunSetup(options: options, expectWorkers: expectWorkers)
         let outcome = try setup.serve(endpoint: Endpoint(parsing: listen)!, logger: logger) { _ in }
         try exitFor(outcome)

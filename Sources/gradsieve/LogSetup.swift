@@ -11,9 +11,13 @@ enum LogSetup {
         }
     }
 
-    /// Log lines go to stderr; stdout carries only results.
-    static func logger(_ label: String, level: String) -> Logger {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+    /// Log lines go to stderr, as text or one JSON object per line; stdout carries only results.
+    static func logger(_ label: String, level: String, format: String = "text") -> Logger {
+        if format == "json" {
+            LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+        } else {
+            LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        }
         var logger = Logger(label: label)
         logger.logLevel = self.level(level) ?? .info
         return logger

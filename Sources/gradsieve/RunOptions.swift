@@ -76,6 +76,12 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Log level: debug, info, warning, error.")
     var logLevel: String = "info"
 
+    @Option(help: "Log format: text or json (one object per line).")
+    var logFormat: String = "text"
+
+    @Option(help: "Write Prometheus text-format metrics here (node_exporter textfile convention), refreshed every second.")
+    var metricsFile: String?
+
     @Option(help: "File holding the cluster token; workers must prove they hold it (HMAC). Without one the coordinator listens on loopback only.")
     var tokenFile: String?
 
@@ -107,6 +113,7 @@ struct RunOptions: ParsableArguments {
         guard shardRows > 0 else { throw ValidationError("--shard-rows must be positive, not \(shardRows)") }
         guard validationShardRows > 0 else { throw ValidationError("--validation-shard-rows must be positive") }
         guard epochs > 0 else { throw ValidationError("--epochs must be positive, not \(epochs)") }
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format \(logFormat) is not text or json") }
         guard !(resume && force) else { throw ValidationError("--resume and --force contradict each other: pick one") }
         guard workerTimeout > 0 else { throw ValidationError("--worker-timeout must be positive") }
         guard LogSetup.level(logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not debug, info, warning or error") }

@@ -113,6 +113,7 @@ struct RunSetup {
                                              writeEpoch: { try output.write($0) })
         service.restore(restored)
         service.drainSeconds = options.drainSeconds
+        service.metricsFile = options.metricsFile
         logger.info("listening on \(endpoint.host):\(service.port) for \(configuration.expectWorkers) worker(s); \(shape.rows) rows, d = \(shape.dimension), \(shape.validationRows) validation rows")
         try onListening(service)
         let outcome = service.run()

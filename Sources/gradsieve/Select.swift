@@ -26,7 +26,7 @@ struct Select: ParsableCommand {
     }
 
     func run() throws {
-        let logger = LogSetup.logger("gradsieve.select", level: options.logLevel)
+        let logger = LogSetup.logger("gradsieve.select", level: options.logLevel, format: options.logFormat)
         let setup = try RunSetup(options: options, expectWorkers: workers)
         var children: [ChildProcess] = []
         var running = 0
@@ -34,7 +34,7 @@ struct Select: ParsableCommand {
             let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
             for index in 0..<workers {
                 let arguments = ["worker", "--connect", "127.0.0.1:\(service.port)", "--data", setup.configuration.dataPath,
-                                 "--slots", "\(slots)", "--name", "local-\(index + 1)", "--log-level", options.logLevel]
+                                 "--slots", "\(slots)", "--name", "local-\(index + 1)", "--log-level", options.logLevel, "--log-format", options.logFormat]
                     + (options.tokenFile.map { ["--token-file", $0] } ?? [])
                 let child = try ChildProcess(loop: service.loop, path: executable, arguments: arguments) { status, signal in
                     running -= 1

@@ -34,14 +34,18 @@ struct Worker: ParsableCommand {
     @Option(help: "Log level: debug, info, warning, error.")
     var logLevel: String = "info"
 
+    @Option(help: "Log format: text or json (one object per line).")
+    var logFormat: String = "text"
+
     func validate() throws {
         guard Endpoint(parsing: connect) != nil else { throw ValidationError("--connect \(connect) is not HOST:PORT") }
         guard slots > 0 else { throw ValidationError("--slots must be positive, not \(slots)") }
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format \(logFormat) is not text or json") }
         guard LogSetup.level(logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not debug, info, warning or error") }
     }
 
     func run() throws {
-        let logger = LogSetup.logger("gradsieve.worker", level: logLevel)
+        let logger = LogSetup.logger("gradsieve.worker", level: logLevel, format: logFormat)
         let workerName = name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let dataPath = data.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         let service = try WorkerService(endpoint: Endpoint(parsing: connect)!, name: workerName, slots: slots,

@@ -1,0 +1,34 @@
+import Foundation
+import XCTest
+
+/// Operator comfort: Prometheus metrics in the textfile convention, JSON log lines, completions.
+final class OperatorTests: XCTestCase {
+    func testMetricsFileAndJSONLogs() throws {
+        let harness = try Harness("operator")
+        let pool = harness.path("pool")
+        XCTAssertEqual(try harness.run(["generate", "--out", pool, "--rows", "700", "--dim", "8"]).status, 0)
+        let result = try harness.run(["select", "--data", pool, "--budget", "10", "--workers", "2", "--epochs", "2", "--shard-rows", "100",
+                                      "--out", harness.path("out"), "--metrics-file", harness.path("out/gradsieve.prom"), "--log-format", "json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let metrics = String(decoding: try harness.read("out/gradsieve.prom"), as: UTF8.self)
+        XCTAssertTrue(metrics.contains("# TYPE gradsieve_rows_scored_total counter\ngradsieve_rows_scored_total 1400\n"), metrics)
+        XCTAssertTrue(metrics.contains("gradsieve_epoch_seconds{epoch=\"2\"}"), metrics)
+        XCTAssertTrue(metrics.contains("gradsieve_shards_in_flight 0"), metrics)
+        let lines = result.stderr.split(separator: "\n")
+        XCTAssertFalse(lines.isEmpty)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            XCTAssertNotNil(object?["message"], String(line))
+            XCTAssertNotNil(object?["level"], String(line))
+        }
+    }
+
+    func testShellCompletionScriptsAreGenerated() throws {
+        let harness = try Harness("completion")
+        for shell in ["bash", "zsh", "fish"] {
+            let result = try harness.run(["--generate-completion-script", shell])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stdout.contains("coordinator"), shell)
+        }
+    }
+}
