@@ -116,8 +116,9 @@ extension CoordinatorCore {
         if currentStep == .score { rowsScored += rows }
         work.complete(shard)
         peers[id]?.inFlight.remove(shard)
+        let worker = peers[id].map { "\($0.name)@\($0.address)" } ?? ""
         out.append(.progress(PhaseProgress(epoch: currentEpoch ?? 0, phase: currentStep?.name ?? "", shardsDone: work.doneCount,
-                                           shardsTotal: work.total, rowsDone: rows, finished: work.isComplete)))
+                                           shardsTotal: work.total, rowsDone: rows, finished: work.isComplete, worker: worker)))
     }
 
     /// The length of the reduced vector: d for gradient sums, K for limr's reward sums.

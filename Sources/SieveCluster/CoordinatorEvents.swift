@@ -65,6 +65,8 @@ public struct PhaseProgress: Sendable, Equatable {
     public var shardsTotal: Int
     public var rowsDone: Int
     public var finished: Bool
+    /// The worker whose result this was ("" for the report at a step's start).
+    public var worker: String = ""
 }
 
 public enum RunOutcome: Sendable, Equatable {

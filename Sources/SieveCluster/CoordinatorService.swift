@@ -20,6 +20,9 @@ public final class CoordinatorService {
     private let finalGreedy: (FinalGreedyRequest) throws -> GreedyOutcome
     private let journal: (JournalRecord) throws -> Void
     private var drainTimer: LoopTimer?
+    /// Every result as it came in: when, from whom, how many rows (for the report).
+    public private(set) var throughput: [ThroughputSample] = []
+    private var startedMillis: UInt64 = 0
     /// Where to keep Prometheus metrics (rewritten at most once a second, and at the end).
     public var metricsFile: String?
     private var metricsWrittenAt: UInt64 = 0
@@ -72,6 +75,7 @@ public final class CoordinatorService {
             self.apply(self.core.handle(.tick(nowMillis: self.loop.nowMillis)))
             self.writeMetrics(force: false)
         }
+        startedMillis = loop.nowMillis
         apply(core.handle(.tick(nowMillis: loop.nowMillis)))
         SystemdNotify.send("READY=1\nSTATUS=listening on port \(port)\nMAINPID=\(getpid())")
         loop.run()
@@ -170,6 +174,10 @@ public final class CoordinatorService {
             onMetrics?(metrics)
         case let .progress(report):
             progress.report(report)
+            if !report.worker.isEmpty {
+                throughput.append(ThroughputSample(seconds: Double(loop.nowMillis &- startedMillis) / 1000, epoch: report.epoch,
+                                                   step: report.phase, worker: report.worker, rows: report.rowsDone))
+            }
         case let .log(level, text):
             log(level, text)
         case let .finish(result):
@@ -190,4 +198,13 @@ public final class CoordinatorService {
         case .error: logger.error("\(text)")
         }
     }
+}
+
+/// One finished shard as the report's throughput chart sees it.
+public struct ThroughputSample: Sendable, Codable, Equatable {
+    public var seconds: Double
+    public var epoch: Int
+    public var step: String
+    public var worker: String
+    public var rows: Int
 }

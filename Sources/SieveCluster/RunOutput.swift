@@ -70,6 +70,14 @@ public struct RunOutput: Sendable {
         "\(value)"
     }
 
+    /// `throughput.jsonl`: every shard result with its time and worker, for `gradsieve report`.
+    public func writeThroughput(_ samples: [ThroughputSample]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let text = try samples.map { String(decoding: try encoder.encode($0), as: UTF8.self) + "\n" }.joined()
+        try AtomicFile.write(text, to: directory + "/throughput.jsonl")
+    }
+
     /// `run.json`: what ran, on what data, with which workers; written last, when the run is done.
     public func writeRunRecord(_ record: RunRecord) throws {
         try AtomicFile.write(Array(record.json.utf8), to: runFile)

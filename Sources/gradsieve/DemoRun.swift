@@ -103,6 +103,7 @@ struct DemoRun {
         }
         let outcome = service.run()
         if case let .failure(message) = outcome { throw CommandFailure(message) }
+        try? output.writeThroughput(service.throughput)
         if printing { print("total \(Int(Date().timeIntervalSince(started))) s; metrics in \(directory)/metrics.jsonl") }
         return lines
     }

@@ -118,6 +118,7 @@ struct RunSetup {
         try onListening(service)
         let outcome = service.run()
         if case let .interrupted(message) = outcome { logger.notice("\(message)") }
+        if case .success = outcome { try? output.writeThroughput(service.throughput) }
         if case .failure = outcome, journalLength == 0 {
             // A failed fresh run leaves OUT as it was; only an interrupted or killed run keeps
             // its journal for --resume.
