@@ -221,8 +221,14 @@ private func withoutNaN(_ message: Message) -> Message {
     case .partPicks(var body):
         body.value = clean(body.value)
         return .partPicks(body)
+    case .taskResult(var body):
+        body.values = body.values.map(clean)
+        return .taskResult(body)
+    case .weights(var body):
+        body.values = body.values.map(clean)
+        return .weights(body)
     case .hello, .welcome, .reject, .ready, .heartbeat, .assign, .shardFailed, .done, .error, .assignPart,
-        .challenge, .auth, .authProof:
+        .challenge, .auth, .authProof, .assignTask:
         return message
     }
 }

@@ -88,7 +88,7 @@ extension Assignment: PayloadCodable {
         let epoch = try reader.u32("epoch")
         let rawPhase = try reader.u8("phase")
         guard let phase = Phase(rawValue: rawPhase) else {
-            throw reader.malformed("phase", "unknown phase \(rawPhase) (expected 1 validationSum or 2 score)")
+            throw reader.malformed("phase", "unknown phase \(rawPhase) (expected 1 validationSum, 2 score or 3 trainingSum)")
         }
         self.init(
             epoch: epoch, phase: phase, shard: try reader.u32("shard"), attempt: try reader.u32("attempt"),
