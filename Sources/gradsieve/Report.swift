@@ -121,7 +121,7 @@ struct ReportPage {
             parts.append("<section><h2>Test accuracy per epoch</h2><p>Greedy-decoding accuracy on the held-out test set; epoch 0 is the warm start. ×N: the mean of N seeds.</p>\(accuracyChart)</section>")
         }
         if !data.throughput.isEmpty {
-            parts.append("<section><h2>Worker throughput</h2><p>Rows each worker finished, accumulated over the run's wall time.</p>\(throughputChart)</section>")
+            parts.append("<section><h2>Worker throughput</h2><p>Rows each worker finished, accumulated from the first result on.</p>\(throughputChart)</section>")
         }
         return parts.joined(separator: "\n")
     }
@@ -167,12 +167,14 @@ struct ReportPage {
 
     var throughputChart: String {
         let workers = Set(data.throughput.map(\.worker)).sorted()
+        // Time from the first result, not from the coordinator's start (which includes waiting for workers).
+        let origin = data.throughput.map(\.seconds).min() ?? 0
         let series = workers.map { worker -> SVGChart.Series in
             let name = String(worker.split(separator: "@").first ?? Substring(worker))
             var total = 0.0
-            let points = [(0.0, 0.0)] + data.throughput.filter { $0.worker == worker }.map { sample -> (x: Double, y: Double) in
+            let points = [(x: 0.0, y: 0.0)] + data.throughput.filter { $0.worker == worker }.map { sample -> (x: Double, y: Double) in
                 total += Double(sample.rows)
-                return (sample.seconds, total)
+                return (sample.seconds - origin, total)
             }
             return SVGChart.Series(name: name, points: points, stepped: true)
         }

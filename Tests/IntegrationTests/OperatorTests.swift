@@ -32,3 +32,23 @@ final class OperatorTests: XCTestCase {
         }
     }
 }
+
+final class ReportTests: XCTestCase {
+    func testReportIsOneSelfContainedPageWithTheRunsCharts() throws {
+        let harness = try Harness("report")
+        let pool = harness.path("pool")
+        XCTAssertEqual(try harness.run(["generate", "--out", pool, "--rows", "600", "--dim", "8"]).status, 0)
+        XCTAssertEqual(try harness.run(["select", "--data", pool, "--method", "gainrl", "--budget", "50", "--epochs", "3",
+                                        "--gainrl-sigma", "100", "--workers", "2", "--shard-rows", "100", "--out", harness.path("out")]).status, 0)
+        let result = try harness.run(["report", harness.path("out")])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let html = String(decoding: try harness.read("out/report.html"), as: UTF8.self)
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 3, "scores, overlap, throughput")
+        XCTAssertTrue(html.contains("Curriculum overlap"))
+        XCTAssertTrue(html.contains("ep 3"))
+        XCTAssertFalse(html.contains("src=\"http"), "no external resources")
+        let empty = try harness.run(["report", harness.path("pool")])
+        XCTAssertNotEqual(empty.status, 0)
+        XCTAssertTrue(empty.stderr.contains("holds no run output"), empty.stderr)
+    }
+}
