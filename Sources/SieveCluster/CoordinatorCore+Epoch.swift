@@ -381,7 +381,7 @@ extension CoordinatorCore {
         } else if draining {
             stopDrained(&out)
         } else {
-            startEpoch(epoch + 1, &out)
+            beginOrAwait(epoch + 1, &out)
         }
     }
 
@@ -432,7 +432,7 @@ extension CoordinatorCore {
     mutating func checkDrained(_ out: inout [CoordinatorDirective]) {
         guard draining, stage != .finished else { return }
         switch stage {
-        case .waitingForWorkers: stopDrained(&out)
+        case .waitingForWorkers, .waitingForData: stopDrained(&out)
         case let .running(_, step) where step != .finalGreedy && work.inFlightCount == 0: stopDrained(&out)
         default: break
         }

@@ -11,9 +11,9 @@ import SieveWire
 /// coordinator ranks all rows, asks the shell to write the epoch, and sends workers the curriculum.
 public struct CoordinatorCore {
     public let configuration: RunConfiguration
-    public let shape: PoolShape
-    let validationLayout: ShardLayout
-    let trainingLayout: ShardLayout
+    public private(set) var shape: PoolShape
+    var validationLayout: ShardLayout
+    var trainingLayout: ShardLayout
 
     var now: UInt64 = 0
     var peers: [ConnectionID: Peer] = [:]
@@ -35,6 +35,8 @@ public struct CoordinatorCore {
     var restored = RestoredRun()
     var training: TrainingState?
     var lastCurriculum: [Int] = []
+    /// Follow mode: epochs whose data arrived, with their shapes.
+    var arrived: [Int: PoolShape] = [:]
     var rowsScored = 0
     var epochSeconds: [Int: Double] = [:]
     var epochStartedAt: UInt64 = 0
@@ -45,6 +47,8 @@ public struct CoordinatorCore {
         case waitingForWorkers
         case running(epoch: Int, step: EpochStep)
         case writing(epoch: Int)
+        /// Follow mode: waiting for the trainer to finish writing this epoch's data.
+        case waitingForData(epoch: Int)
         case finished
     }
 
@@ -116,6 +120,9 @@ public struct CoordinatorCore {
             epochWritten(epoch, error, &out)
         case let .finalGreedyDone(epoch, result):
             finalGreedyDone(epoch, result, &out)
+        case let .dataArrived(epoch, shape):
+            arrived[epoch] = shape
+            if stage == .waitingForData(epoch: epoch) { startFollowedEpoch(epoch, &out) }
         }
         checkDrained(&out)
         return out
@@ -141,6 +148,28 @@ public struct CoordinatorCore {
             }
         }
         epochRecords.sort { $0.epoch < $1.epoch }
+    }
+
+    /// The epoch follow mode waits for, if it is waiting.
+    public var awaitedEpoch: Int? {
+        if case let .waitingForData(epoch) = stage { return epoch }
+        return nil
+    }
+
+    /// Starts `epoch`, or in follow mode waits for its data first.
+    mutating func beginOrAwait(_ epoch: Int, _ out: inout [CoordinatorDirective]) {
+        guard configuration.follow else { return startEpoch(epoch, &out) }
+        if arrived[epoch] != nil { return startFollowedEpoch(epoch, &out) }
+        stage = .waitingForData(epoch: epoch)
+        out.append(.log(.info, "waiting for the trainer's data of epoch \(epoch)"))
+    }
+
+    mutating func startFollowedEpoch(_ epoch: Int, _ out: inout [CoordinatorDirective]) {
+        guard let arrival = arrived.removeValue(forKey: epoch) else { return }
+        shape = arrival
+        validationLayout = ShardLayout(total: arrival.validationRows, size: configuration.validationShardRows)
+        trainingLayout = ShardLayout(total: arrival.rows, size: configuration.shardRows)
+        startEpoch(epoch, &out)
     }
 
     /// The first epoch that the journal does not show as written.
@@ -233,7 +262,7 @@ public struct CoordinatorCore {
             if readyCount >= configuration.expectWorkers {
                 let first = firstUnfinishedEpoch
                 if first > 1 { out.append(.log(.info, "resuming at epoch \(first); epochs before it are in the journal")) }
-                if first > configuration.epochs { continueAfter(first - 1, &out) } else { startEpoch(first, &out) }
+                if first > configuration.epochs { continueAfter(first - 1, &out) } else { beginOrAwait(first, &out) }
             }
             else { out.append(.log(.info, "waiting for workers: \(readyCount) of \(configuration.expectWorkers) joined")) }
         case let .running(epoch, step) where step != .reduce(.validationSum) && step != .reduce(.trainingSum):
@@ -245,7 +274,7 @@ public struct CoordinatorCore {
         case let .running(epoch, _):
             broadcastWeights(epoch: epoch, to: [id], &out)
             assignWork(&out)
-        case .writing, .finished:
+        case .writing, .waitingForData, .finished:
             break
         }
     }

@@ -13,6 +13,8 @@ public enum CoordinatorEvent: Sendable {
     case tick(nowMillis: UInt64)
     /// The shell wrote the epoch's files (or failed to, with the reason).
     case epochWritten(epoch: Int, error: String?)
+    /// Follow mode: the trainer finished writing this epoch's data, which opened with `shape`.
+    case dataArrived(epoch: Int, shape: PoolShape)
     /// The shell ran GreeDi's second round for the epoch.
     case finalGreedyDone(epoch: Int, result: Result<GreedyOutcome, WorkerFailure>)
 }

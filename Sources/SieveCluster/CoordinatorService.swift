@@ -23,6 +23,12 @@ public final class CoordinatorService {
     /// Every result as it came in: when, from whom, how many rows (for the report).
     public private(set) var throughput: [ThroughputSample] = []
     private var startedMillis: UInt64 = 0
+    /// Follow mode: where the trainer writes epochs, and how an epoch's data is opened and
+    /// checked (off the loop) into the shape the core needs.
+    public var follow: FollowSource?
+    public var openEpoch: ((Int) throws -> PoolShape)?
+    private var watcher: FileWatcher?
+    private var openingEpoch: Int?
     /// Where to keep Prometheus metrics (rewritten at most once a second, and at the end).
     public var metricsFile: String?
     private var metricsWrittenAt: UInt64 = 0
@@ -74,6 +80,13 @@ public final class CoordinatorService {
         ticker.start(timeoutMillis: 200, repeatMillis: 200) { [unowned self] in
             self.apply(self.core.handle(.tick(nowMillis: self.loop.nowMillis)))
             self.writeMetrics(force: false)
+            self.checkFollow()
+        }
+        if let follow {
+            // inotify on DATA/epochs when it exists; the ticker's re-scan covers the rest (a
+            // directory created later, or events that coalesced).
+            watcher = try? FileWatcher(loop: loop)
+            try? watcher?.start(path: follow.directory + "/epochs") { [unowned self] _ in self.checkFollow() }
         }
         startedMillis = loop.nowMillis
         apply(core.handle(.tick(nowMillis: loop.nowMillis)))
@@ -108,6 +121,21 @@ public final class CoordinatorService {
     public func abort(_ reason: String) {
         guard outcome == nil else { return }
         apply(core.abort(reason))
+    }
+
+    /// Opens the awaited epoch's data once the trainer has marked it COMPLETE.
+    private func checkFollow() {
+        guard let follow, let openEpoch, openingEpoch == nil, outcome == nil,
+              let epoch = core.awaitedEpoch, follow.isComplete(epoch) else { return }
+        openingEpoch = epoch
+        logger.info("epoch \(epoch): the trainer's data is complete; opening \(follow.epochDirectory(epoch))")
+        loop.runInBackground({ Result { try openEpoch(epoch) } }, completion: { [unowned self] result in
+            self.openingEpoch = nil
+            switch result {
+            case let .success(shape): self.apply(self.core.handle(.dataArrived(epoch: epoch, shape: shape)))
+            case let .failure(error): self.abort("epoch \(epoch) data: \(error)")
+            }
+        })
     }
 
     private func writeMetrics(force: Bool) {
@@ -185,6 +213,7 @@ public final class CoordinatorService {
             outcome = result
             ticker.close()
             drainTimer?.close()
+            watcher?.close()
             listener.close()
             signals.forEach { $0.close() }
         }

@@ -18,6 +18,8 @@ public struct RunConfiguration: Sendable, Equatable {
     public var token: ClusterToken?
     /// Connections beyond this are refused with a reason.
     public var maxConnections: Int = 256
+    /// Follow mode: each epoch waits for its data (`dataArrived`) instead of starting at once.
+    public var follow = false
     /// Live runs only: how the built-in policy trains on each curriculum. A live policy may
     /// solve (or fail) every validation problem, leaving gradalign no direction: that epoch then
     /// scores every row 0 (ranked by row) instead of failing the run.

@@ -28,6 +28,14 @@ public struct ShardTask: Sendable {
     public var method: String
     public var requestID: UInt32
     public var reference: ReferenceVector?
+
+    public var epoch: Int {
+        switch work {
+        case let .shard(a): return Int(a.epoch)
+        case let .part(p): return Int(p.epoch)
+        case let .task(t): return Int(t.epoch)
+        }
+    }
 }
 
 /// What computing a shard produced.

@@ -18,6 +18,7 @@ public final class WorkerService {
     private var heartbeat: LoopTimer?
     private var retryTimer: LoopTimer?
     private var pool: SignalSource?
+    private var follow: FollowSource?
     private var exitCode: Int32?
     private var connectAttempts = 0
     private var signalWatcher: SignalWatcher?
@@ -109,6 +110,16 @@ public final class WorkerService {
         case let .send(message, requestID):
             link?.send(message, requestID: requestID)
         case let .openData(path):
+            if path.hasPrefix(FollowSource.scheme) {
+                let opened = Result { try FollowSource(directory: String(path.dropFirst(FollowSource.scheme.count))) }
+                    .mapError { WorkerFailure("\($0)") }
+                    .map { source -> OpenedData in
+                        self.follow = source
+                        return OpenedData(fingerprint: source.fingerprint, rows: source.rowCount, dimension: 0)
+                    }
+                apply(core.handle(.dataOpened(opened)))
+                return
+            }
             loop.runInBackground({ () -> Result<SignalSource, WorkerFailure> in
                 do { return .success(try Self.openSource(path)) }
                 catch { return .failure(WorkerFailure("\(error)")) }
@@ -120,11 +131,17 @@ public final class WorkerService {
                 self.apply(self.core.handle(.dataOpened(opened)))
             })
         case let .compute(task):
-            guard let pool else { return }
+            let follow = self.follow, fixed = pool
+            guard follow != nil || fixed != nil else { return }
             let delay = shardDelayMicroseconds
             loop.runInBackground({ () -> ShardOutcome in
                 if delay > 0 { usleep(delay) }
-                return ShardComputer.compute(task, pool: pool)
+                do {
+                    let source: SignalSource = try follow.map { try $0.pool(for: task.epoch) } ?? fixed!
+                    return ShardComputer.compute(task, pool: source)
+                } catch {
+                    return .failed("\(error)")
+                }
             }, completion: { [unowned self] outcome in
                 self.apply(self.core.handle(.computed(task, outcome)))
             })

@@ -50,7 +50,13 @@ public final class Pool: @unchecked Sendable {
     /// still be exact. Throws `DataError` naming the file and, where it can,
     /// the row, line and field.
     public static func open(directory: String, readIDs: Bool = true) throws -> Pool {
-        let samples = try MemoryMappedFile(path: PoolPaths.join(directory, "samples.jsonl"))
+        try open(directory: directory, samplesPath: PoolPaths.join(directory, "samples.jsonl"), readIDs: readIDs)
+    }
+
+    /// Opens the signals of `directory` against a samples.jsonl kept elsewhere: follow mode's
+    /// `DATA/epochs/NNNN/` use `DATA/samples.jsonl`.
+    public static func open(directory: String, samplesPath: String, readIDs: Bool = true) throws -> Pool {
+        let samples = try MemoryMappedFile(path: samplesPath)
         let ids = readIDs ? try SamplesFile.readIDs(samples) : []
         let signalsDirectory = PoolPaths.join(directory, "signals")
         let signalNames = try PoolPaths.safetensorsNames(in: signalsDirectory, required: true)

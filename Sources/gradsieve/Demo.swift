@@ -64,7 +64,7 @@ struct Demo: ParsableCommand {
     var batch: Int = 32
 
     @Option(help: "AdamW learning rate of the GRPO steps.")
-    var learningRate: Float = 3e-4
+    var learningRate: Float = 1e-4
 
     @Option(help: "Passes of GRPO steps over each epoch's curriculum.")
     var passes: Int = 4

@@ -55,6 +55,9 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Overwrite a run already in OUT.")
     var force = false
 
+    @Flag(help: "Follow an external trainer: wait for DATA/epochs/NNNN/COMPLETE and select from that epoch's signals, epoch after epoch (up to --epochs).")
+    var follow = false
+
     @Flag(help: "Continue the run journaled in OUT (after a crash or SIGTERM); finished shards are not recomputed.")
     var resume = false
 

@@ -9,7 +9,9 @@ import SieveUV
 /// finds the tensors it needs, and OUT may be written. A failure here leaves OUT untouched.
 struct RunSetup {
     let options: RunOptions
-    let pool: Pool
+    /// The pool on disk; nil in follow mode, where every epoch brings its own.
+    let pool: Pool?
+    let follow: FollowSource?
     var configuration: RunConfiguration
     let shape: PoolShape
     let output: RunOutput
@@ -20,27 +22,40 @@ struct RunSetup {
     init(options: RunOptions, expectWorkers: Int) throws {
         self.options = options
         let dataPath = URL(fileURLWithPath: options.data).standardizedFileURL.path
-        pool = try Pool.open(directory: dataPath, readIDs: true)
-        try Self.checkMethod(options.selectionMethod, diversity: options.methodParameters.diversity, pool)
-        output = RunOutput(directory: options.out, ids: pool.ids)
+        let ids: [String]
+        if options.follow {
+            follow = try FollowSource(directory: dataPath)
+            pool = nil
+            ids = try SamplesFile.readIDs(path: dataPath + "/samples.jsonl")
+        } else {
+            follow = nil
+            let opened = try Pool.open(directory: dataPath, readIDs: true)
+            try Self.checkMethod(options.selectionMethod, diversity: options.methodParameters.diversity, opened)
+            pool = opened
+            ids = opened.ids
+        }
+        output = RunOutput(directory: options.out, ids: ids)
         configuration = RunConfiguration(
             method: options.selectionMethod, parameters: options.methodParameters, epochs: options.epochs, expectWorkers: expectWorkers,
-            shardRows: options.shardRows, validationShardRows: options.validationShardRows, dataPath: dataPath,
+            shardRows: options.shardRows, validationShardRows: options.validationShardRows,
+            dataPath: (options.follow ? FollowSource.scheme : "") + dataPath,
             runID: Self.runID(), heartbeatMillis: options.heartbeatMillis,
             workerTimeoutMillis: UInt64(options.workerTimeout * 1000),
             handshakeTimeoutMillis: UInt64(options.handshakeTimeout * 1000))
         configuration.token = try TokenFile.read(options.tokenFile)
         configuration.maxConnections = options.maxConnections
-        shape = PoolShape(rows: pool.rowCount, validationRows: pool.validationRowCount,
-                          dimension: pool.dimension ?? 0, rewardEpochs: pool.rewardEpochs ?? 0, fingerprint: pool.fingerprint)
-        (restored, journalLength) = try Self.prepareOutput(output, identity: Self.identity(options, pool), resume: options.resume,
+        configuration.follow = options.follow
+        shape = PoolShape(rows: ids.count, validationRows: pool?.validationRowCount ?? 0,
+                          dimension: pool?.dimension ?? 0, rewardEpochs: pool?.rewardEpochs ?? 0,
+                          fingerprint: pool?.fingerprint ?? follow!.fingerprint)
+        (restored, journalLength) = try Self.prepareOutput(output, identity: Self.identity(options, shape), resume: options.resume,
                                                            force: options.force)
     }
 
     /// What must match for a journal to be resumed: the method with its parameters and the data.
-    static func identity(_ options: RunOptions, _ pool: Pool) -> [String: String] {
-        var fields = ["method": options.method, "data.fingerprint": String(pool.fingerprint, radix: 16),
-                      "data.rows": "\(pool.rowCount)", "data.dimension": "\(pool.dimension ?? 0)"]
+    static func identity(_ options: RunOptions, _ shape: PoolShape) -> [String: String] {
+        var fields = ["method": options.method, "data.fingerprint": String(shape.fingerprint, radix: 16),
+                      "data.rows": "\(shape.rows)", "data.dimension": "\(shape.dimension)", "data.follow": "\(options.follow)"]
         for (name, value) in options.recordedParameters { fields["parameter." + name] = value }
         return fields
     }
@@ -106,15 +121,33 @@ struct RunSetup {
             logger.warning("no --token-file: listening on 127.0.0.1 only, not \(endpoint.host); give a token to serve other machines")
             endpoint.host = "127.0.0.1"
         }
+        let follow = self.follow
         let journal = try openJournal(logger: logger)
         let service = try CoordinatorService(configuration: configuration, shape: shape, endpoint: endpoint, logger: logger,
-                                             finalGreedy: { try FinalGreedy.run($0, pool: pool) },
+                                             finalGreedy: { request in
+                                                 let source: SignalSource = try follow.map { try $0.pool(for: request.epoch) } ?? pool!
+                                                 return try FinalGreedy.run(request, pool: source)
+                                             },
                                              journal: { try journal.append($0.encoded()) },
                                              writeEpoch: { try output.write($0) })
         service.restore(restored)
         service.drainSeconds = options.drainSeconds
+        if let follow {
+            service.follow = follow
+            let method = options.selectionMethod, diversity = options.methodParameters.diversity, rows = shape.rows
+            service.openEpoch = { epoch in
+                let pool = try follow.pool(for: epoch)
+                try Self.checkMethod(method, diversity: diversity, pool)
+                guard pool.rowCount == rows else {
+                    throw CommandFailure("\(follow.epochDirectory(epoch)) covers \(pool.rowCount) rows; samples.jsonl has \(rows)")
+                }
+                return PoolShape(rows: rows, validationRows: pool.validationRowCount, dimension: pool.dimension ?? 0,
+                                 rewardEpochs: pool.rewardEpochs ?? 0, fingerprint: follow.fingerprint)
+            }
+        }
         service.metricsFile = options.metricsFile
-        logger.info("listening on \(endpoint.host):\(service.port) for \(configuration.expectWorkers) worker(s); \(shape.rows) rows, d = \(shape.dimension), \(shape.validationRows) validation rows")
+        let detail = follow.map { "following \($0.directory)/epochs" } ?? "d = \(shape.dimension), \(shape.validationRows) validation rows"
+        logger.info("listening on \(endpoint.host):\(service.port) for \(configuration.expectWorkers) worker(s); \(shape.rows) rows, \(detail)")
         try onListening(service)
         let outcome = service.run()
         if case let .interrupted(message) = outcome { logger.notice("\(message)") }
@@ -154,7 +187,7 @@ extension RunSetup {
         }
         unlink(output.journalFile)
         let journal = try JournalFile(path: output.journalFile)
-        try journal.append(JournalRecord.header(Self.identity(options, pool)).encoded())
+        try journal.append(JournalRecord.header(Self.identity(options, shape)).encoded())
         return journal
     }
 }

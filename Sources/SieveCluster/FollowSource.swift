@@ -1,0 +1,54 @@
+import Foundation
+import SieveData
+
+/// Follow mode's data: a trainer writes each epoch's signals, computed with its current
+/// checkpoint, as `DATA/epochs/NNNN/{signals,validation}/` and an empty `COMPLETE` last;
+/// `DATA/samples.jsonl` stays at the root. Workers open the epoch an assignment names.
+public final class FollowSource: @unchecked Sendable {
+    public static let scheme = "follow:"
+    public let directory: String
+    public let fingerprint: UInt64
+    public let rowCount: Int
+    private let lock = NSLock()
+    private var opened: (epoch: Int, pool: Pool)?
+
+    public init(directory: String) throws {
+        self.directory = directory
+        let samples = directory + "/samples.jsonl"
+        guard let bytes = FileManager.default.contents(atPath: samples) else {
+            throw DataError(file: samples, message: "file not found")
+        }
+        var hasher = WordHasher()
+        hasher.combine("gradsieve-follow-v1")
+        hasher.combine([UInt8](bytes))
+        fingerprint = hasher.value
+        rowCount = bytes.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } + (bytes.last.map { $0 == 10 ? 0 : 1 } ?? 0)
+    }
+
+    public static func epochName(_ epoch: Int) -> String {
+        let digits = String(epoch)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+
+    public func epochDirectory(_ epoch: Int) -> String { directory + "/epochs/" + Self.epochName(epoch) }
+
+    /// True once the trainer has written `COMPLETE` for `epoch`.
+    public func isComplete(_ epoch: Int) -> Bool {
+        FileManager.default.fileExists(atPath: epochDirectory(epoch) + "/COMPLETE")
+    }
+
+    /// The pool of `epoch`, opened and validated once and kept while that epoch runs.
+    public func pool(for epoch: Int, readIDs: Bool = false) throws -> Pool {
+        lock.lock()
+        if let opened, opened.epoch == epoch {
+            lock.unlock()
+            return opened.pool
+        }
+        lock.unlock()
+        let pool = try Pool.open(directory: epochDirectory(epoch), samplesPath: directory + "/samples.jsonl", readIDs: readIDs)
+        lock.lock()
+        opened = (epoch, pool)
+        lock.unlock()
+        return pool
+    }
+}
