@@ -1,3 +1,4 @@
+import Logging
 import SieveWire
 
 /// Identifies one TCP connection inside a coordinator process.
@@ -58,7 +59,18 @@ public enum CoordinatorDirective: Sendable {
     case finish(RunOutcome)
 }
 
-public enum LogLevel: Sendable { case debug, info, warning, error }
+public enum LogLevel: Sendable {
+    case debug, info, warning, error
+
+    var swiftLogLevel: Logger.Level {
+        switch self {
+        case .debug: return .debug
+        case .info: return .info
+        case .warning: return .warning
+        case .error: return .error
+        }
+    }
+}
 
 public struct PhaseProgress: Sendable, Equatable {
     public var epoch: Int

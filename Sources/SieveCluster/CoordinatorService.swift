@@ -220,12 +220,7 @@ public final class CoordinatorService {
     }
 
     private func log(_ level: LogLevel, _ text: String) {
-        switch level {
-        case .debug: logger.debug("\(text)")
-        case .info: logger.info("\(text)")
-        case .warning: logger.warning("\(text)")
-        case .error: logger.error("\(text)")
-        }
+        logger.log(level: level.swiftLogLevel, "\(text)")
     }
 }
 

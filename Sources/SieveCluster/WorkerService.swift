@@ -153,12 +153,7 @@ public final class WorkerService {
                 self.apply(self.core.handle(.tick))
             }
         case let .log(level, text):
-            switch level {
-            case .debug: logger.debug("\(text)")
-            case .info: logger.info("\(text)")
-            case .warning: logger.warning("\(text)")
-            case .error: logger.error("\(text)")
-            }
+            logger.log(level: level.swiftLogLevel, "\(text)")
         case let .exit(code, message):
             finish(code: code, message: message)
         case let .updateWeights(weights):

@@ -89,19 +89,9 @@ struct DemoRun {
             }
             try? Self.writeMetrics(lines, to: directory + "/metrics.jsonl")
         }
-        var children: [ChildProcess] = []
-        var running = 0
-        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        for index in 0..<demo.workers {
-            let arguments = ["worker", "--connect", "127.0.0.1:\(service.port)", "--name", "local-\(index + 1)", "--log-level", demo.logLevel]
-            children.append(try ChildProcess(loop: service.loop, path: executable, arguments: arguments) { status, signal in
-                running -= 1
-                if status != 0 || signal != 0 { logger.warning("local worker \(index + 1) exited with status \(status), signal \(signal)") }
-                if running == 0 { service.abort("every local worker exited before the run finished") }
-            })
-            running += 1
-        }
+        let workers = try LocalWorkers(count: demo.workers, service: service, extraArguments: ["--log-level", demo.logLevel], logger: logger)
         let outcome = service.run()
+        if case .interrupted = outcome { workers.terminate() }
         if case let .failure(message) = outcome { throw CommandFailure(message) }
         try? output.writeThroughput(service.throughput)
         if printing { print("total \(Int(Date().timeIntervalSince(started))) s; metrics in \(directory)/metrics.jsonl") }

@@ -14,11 +14,10 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        let merged = metadata.merging(explicit ?? [:]) { $1 }
-        var fields = ["\"time\": \(JSONText.quoted(Self.timestamp()))", "\"level\": \"\(level)\"",
-                      "\"label\": \(JSONText.quoted(label))", "\"message\": \(JSONText.quoted(message.description))"]
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        var fields = ["\"time\": \(JSONText.quoted(Self.timestamp()))", "\"level\": \"\(event.level)\"",
+                      "\"label\": \(JSONText.quoted(label))", "\"message\": \(JSONText.quoted(event.message.description))"]
         for key in merged.keys.sorted() { fields.append("\(JSONText.quoted(key)): \(JSONText.quoted("\(merged[key]!)"))") }
         FileHandle.standardError.write(Data(("{" + fields.joined(separator: ", ") + "}\n").utf8))
     }

@@ -28,29 +28,15 @@ struct Select: ParsableCommand {
     func run() throws {
         let logger = LogSetup.logger("gradsieve.select", level: options.logLevel, format: options.logFormat)
         let setup = try RunSetup(options: options, expectWorkers: workers)
-        var children: [ChildProcess] = []
-        var running = 0
+        var workers: LocalWorkers?
         let outcome = try setup.serve(endpoint: Endpoint(host: "127.0.0.1", port: 0), logger: logger) { service in
-            let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-            for index in 0..<workers {
-                let arguments = ["worker", "--connect", "127.0.0.1:\(service.port)", "--data", setup.configuration.dataPath,
-                                 "--slots", "\(slots)", "--name", "local-\(index + 1)", "--log-level", options.logLevel, "--log-format", options.logFormat]
-                    + (options.tokenFile.map { ["--token-file", $0] } ?? [])
-                let child = try ChildProcess(loop: service.loop, path: executable, arguments: arguments) { status, signal in
-                    running -= 1
-                    if status != 0 || signal != 0 {
-                        logger.warning("local worker \(index + 1) exited with status \(status), signal \(signal)")
-                    }
-                    if running == 0 { service.abort("every local worker exited before the run finished") }
-                }
-                running += 1
-                children.append(child)
-            }
+            var extra = ["--data", setup.configuration.dataPath, "--slots", "\(slots)", "--log-level", options.logLevel,
+                         "--log-format", options.logFormat]
+            extra += options.tokenFile.map { ["--token-file", $0] } ?? []
+            workers = try LocalWorkers(count: self.workers, service: service, extraArguments: extra, logger: logger)
         }
-        if case .interrupted = outcome {
-            // The local workers would wait for a coordinator that is not coming back.
-            for child in children { kill(child.pid, SIGTERM) }
-        }
+        // After a SIGTERM the local workers would wait for a coordinator that is not coming back.
+        if case .interrupted = outcome { workers?.terminate() }
         try exitFor(outcome)
     }
 }
