@@ -30,14 +30,14 @@ struct DemoCompare {
         let epochs = 0...demo.epochs
         var text = "# Test accuracy by method and epoch\n\n"
         text += "`gradsieve demo --compare --out \(demo.out) --seeds \(demo.seeds)` (pool \(demo.pool), budget \(demo.budget), "
-        text += "label noise \(demo.labelNoise), \(demo.epochs) epochs, batch \(demo.batch), \(demo.rollouts) rollouts, \(demo.workers) workers). "
+        text += "label noise \(demo.labelNoise), \(demo.epochs) epochs, \(demo.passes) passes, batch \(demo.batch), \(demo.rollouts) rollouts, \(demo.workers) workers). "
         text += "Mean ± standard deviation over \(demo.seeds) seed(s); epoch 0 is the shared warm start. Every method takes the same "
         text += "number of GRPO steps and rollouts per epoch; `random` is the full-data baseline at equal steps (a uniform draw "
         text += "from the whole pool each epoch).\n\n"
         text += "| method | " + epochs.map { "epoch \($0)" }.joined(separator: " | ") + " | steps to random's final accuracy |\n"
         text += "|---|" + epochs.map { _ in "---|" }.joined() + "---|\n"
         let target = mean(results["random"] ?? [], epoch: demo.epochs)
-        let stepsPerEpoch = (demo.budget + demo.batch - 1) / demo.batch
+        let stepsPerEpoch = (demo.budget * demo.passes + demo.batch - 1) / demo.batch
         for method in DemoRun.liveMethods {
             let runs = results[method] ?? []
             let cells = epochs.map { epoch -> String in
