@@ -37,6 +37,7 @@
 #pragma STDC FP_CONTRACT OFF
 
 #define GS_LANES 32
+#define GS_PREFETCH_BYTES 1024
 
 // MARK: Element decoding (portable)
 
@@ -225,6 +226,11 @@ GS_AVX2_INLINE void avx2_row(const unsigned char *row, int type, const float *re
     size_t j = 0;
     for (; j < full; j += GS_LANES) {
         const unsigned char *p = row + j * width;
+        // A few hundred instructions ahead of the loads: the hardware prefetcher alone keeps
+        // too few lines in flight for this much work per line (measured: F16 0.75 -> 0.83 of
+        // the STREAM read on one core). Prefetches past the last row are harmless.
+        _mm_prefetch((const char *)p + GS_PREFETCH_BYTES, _MM_HINT_T0);
+        if (width == 4) _mm_prefetch((const char *)p + GS_PREFETCH_BYTES + 64, _MM_HINT_T0);
         __m256 x0 = avx2_load8(p, type);
         __m256 x1 = avx2_load8(p + 8 * width, type);
         __m256 x2 = avx2_load8(p + 16 * width, type);

@@ -174,20 +174,23 @@ struct RowSource {
         return RowSource(type: type, dimension: dimension, origin: "heap", blocks: blocks, owner: buffer)
     }
 
-    /// The blocks thread `index` of `threads` takes: a contiguous share.
-    func share(_ index: Int, of threads: Int) -> ArraySlice<Block> {
-        blocks[(blocks.count * index / threads)..<(blocks.count * (index + 1) / threads)]
+    /// Calls `body` with blocks in row order, each block once, on `threads` threads that claim
+    /// the next block as they finish one: a thread slowed by another process on the machine
+    /// takes fewer blocks instead of holding up the pass.
+    func forEachBlock(threads: Int, _ body: @escaping (Int, Block) -> Void) {
+        let next = BlockCounter()
+        runOnThreads(threads) { thread in
+            while let index = next.claim(below: blocks.count) { body(thread, blocks[index]) }
+        }
     }
 
     /// STREAM-style read of every byte, split over `threads`.
     func streamRead(threads: Int) -> UInt64 {
         let sums = ResultSlots<UInt64>(count: threads, initial: 0)
-        runOnThreads(threads) { thread in
-            var sum: UInt64 = 0
-            for block in share(thread, of: threads) {
-                sum &+= RowKernels.streamRead(UnsafeRawBufferPointer(start: block.base, count: block.rows * rowBytes))
-            }
-            sums[thread] = sum
+        let rowBytes = self.rowBytes
+        forEachBlock(threads: threads) { thread, block in
+            let sum = RowKernels.streamRead(UnsafeRawBufferPointer(start: block.base, count: block.rows * rowBytes))
+            sums[thread] = sums[thread] &+ sum
         }
         return sums.values.reduce(0, &+)
     }
@@ -196,22 +199,19 @@ struct RowSource {
     func fusedPass(reference: [Float], threads: Int) -> Double {
         let sums = ResultSlots<Double>(count: threads, initial: 0)
         let k = reference.count / dimension
-        runOnThreads(threads) { thread in
-            var dots = [Double](repeating: 0, count: RowSource.chunkRows * k)
-            var norms = [Double](repeating: 0, count: RowSource.chunkRows)
-            var sum = 0.0
-            reference.withUnsafeBufferPointer { ref in
-                dots.withUnsafeMutableBufferPointer { dotsOut in
-                    norms.withUnsafeMutableBufferPointer { normsOut in
-                        for block in share(thread, of: threads) {
-                            RowKernels.dotsAndSquaredNorms(rows: block.base, count: block.rows, dimension: dimension, type: type,
-                                                           references: ref, dots: dotsOut, squaredNorms: normsOut)
-                            sum += dotsOut[0] + normsOut[block.rows - 1]
-                        }
-                    }
-                }
+        let outputs = (0..<threads).map { _ in
+            (UnsafeMutableBufferPointer<Double>.allocate(capacity: RowSource.chunkRows * k),
+             UnsafeMutableBufferPointer<Double>.allocate(capacity: RowSource.chunkRows))
+        }
+        defer { for (dots, norms) in outputs { dots.deallocate(); norms.deallocate() } }
+        let dimension = self.dimension, type = self.type
+        reference.withUnsafeBufferPointer { ref in
+            forEachBlock(threads: threads) { thread, block in
+                let (dots, norms) = outputs[thread]
+                RowKernels.dotsAndSquaredNorms(rows: block.base, count: block.rows, dimension: dimension, type: type,
+                                               references: ref, dots: dots, squaredNorms: norms)
+                sums[thread] = sums[thread] + dots[0] + norms[block.rows - 1]
             }
-            sums[thread] = sum
         }
         return sums.values.reduce(0, +)
     }
@@ -224,6 +224,19 @@ final class HeapBuffer {
         pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 4096)
     }
     deinit { pointer.deallocate() }
+}
+
+/// Hands out block indices 0, 1, 2, ... to whichever thread asks next.
+final class BlockCounter: @unchecked Sendable {
+    private var next = 0
+    private let lock = NSLock()
+    func claim(below count: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
+    }
 }
 
 /// One result slot per thread, written by that thread only.
