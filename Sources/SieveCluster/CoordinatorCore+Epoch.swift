@@ -124,9 +124,18 @@ extension CoordinatorCore {
             protocolError(id, WireError(code: .malformedField, message: problem), &out)
             return
         }
-        out.append(.journal(.result(message)))
         markDone(id, shard, rows: rowCount(message), &out)
-        if work.isComplete { stepComplete(&out) } else { assignWork(&out) }
+        if work.isComplete {
+            // The step's last result is journaled before anything is built from the results.
+            out.append(.journal(.result(message)))
+            stepComplete(&out)
+        } else {
+            // The freed slot's next assignment goes out before the journal write (an fdatasync),
+            // so the worker computes while the coordinator syncs; an assignment needs no
+            // durability, and nothing is built from this result until the step completes.
+            assignWork(&out)
+            out.append(.journal(.result(message)))
+        }
     }
 
     /// The shard (or part) a result answers, and its epoch and attempt.
