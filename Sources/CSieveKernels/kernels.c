@@ -183,6 +183,24 @@ static uint64_t portable_stream_read(const unsigned char *bytes, size_t count) {
     return total;
 }
 
+static void portable_group_dots(const float *vectors, size_t rows, size_t d, const float *tiles,
+                                float *out, size_t out_stride) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *x = vectors + r * d;
+        float acc[32] = {0};
+        for (size_t j = 0; j < d; j++) {
+            for (int t = 0; t < 4; t++) {
+                const float *tile = tiles + (size_t)t * d * 8 + j * 8;
+                for (int i = 0; i < 8; i++) {
+                    float p = x[j] * tile[i];
+                    acc[t * 8 + i] = acc[t * 8 + i] + p;
+                }
+            }
+        }
+        memcpy(out + r * out_stride, acc, sizeof acc);
+    }
+}
+
 // MARK: AVX2 path
 
 #if GS_X86
@@ -368,6 +386,58 @@ GS_AVX2 static uint64_t avx2_stream_read(const unsigned char *bytes, size_t coun
     return total;
 }
 
+/// Two vectors x at a time against the group: each tile load serves both, and the sixteen
+/// accumulators keep the adders busy.
+GS_AVX2 static void avx2_group_dots(const float *vectors, size_t rows, size_t d, const float *tiles,
+                                   float *out, size_t out_stride) {
+    const size_t tile = d * 8;
+    size_t r = 0;
+    for (; r + 2 <= rows; r += 2) {
+        const float *x = vectors + r * d, *y = x + d;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (size_t j = 0; j < d; j++) {
+            const float *t = tiles + j * 8;
+            __m256 t0 = _mm256_loadu_ps(t), t1 = _mm256_loadu_ps(t + tile);
+            __m256 t2 = _mm256_loadu_ps(t + 2 * tile), t3 = _mm256_loadu_ps(t + 3 * tile);
+            __m256 xa = _mm256_broadcast_ss(x + j), xb = _mm256_broadcast_ss(y + j);
+            a0 = _mm256_add_ps(a0, _mm256_mul_ps(xa, t0));
+            a1 = _mm256_add_ps(a1, _mm256_mul_ps(xa, t1));
+            a2 = _mm256_add_ps(a2, _mm256_mul_ps(xa, t2));
+            a3 = _mm256_add_ps(a3, _mm256_mul_ps(xa, t3));
+            b0 = _mm256_add_ps(b0, _mm256_mul_ps(xb, t0));
+            b1 = _mm256_add_ps(b1, _mm256_mul_ps(xb, t1));
+            b2 = _mm256_add_ps(b2, _mm256_mul_ps(xb, t2));
+            b3 = _mm256_add_ps(b3, _mm256_mul_ps(xb, t3));
+        }
+        float *o = out + r * out_stride, *p = o + out_stride;
+        _mm256_storeu_ps(o, a0);
+        _mm256_storeu_ps(o + 8, a1);
+        _mm256_storeu_ps(o + 16, a2);
+        _mm256_storeu_ps(o + 24, a3);
+        _mm256_storeu_ps(p, b0);
+        _mm256_storeu_ps(p + 8, b1);
+        _mm256_storeu_ps(p + 16, b2);
+        _mm256_storeu_ps(p + 24, b3);
+    }
+    for (; r < rows; r++) {
+        const float *x = vectors + r * d;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (size_t j = 0; j < d; j++) {
+            const float *t = tiles + j * 8;
+            __m256 xa = _mm256_broadcast_ss(x + j);
+            a0 = _mm256_add_ps(a0, _mm256_mul_ps(xa, _mm256_loadu_ps(t)));
+            a1 = _mm256_add_ps(a1, _mm256_mul_ps(xa, _mm256_loadu_ps(t + tile)));
+            a2 = _mm256_add_ps(a2, _mm256_mul_ps(xa, _mm256_loadu_ps(t + 2 * tile)));
+            a3 = _mm256_add_ps(a3, _mm256_mul_ps(xa, _mm256_loadu_ps(t + 3 * tile)));
+        }
+        float *o = out + r * out_stride;
+        _mm256_storeu_ps(o, a0);
+        _mm256_storeu_ps(o + 8, a1);
+        _mm256_storeu_ps(o + 16, a2);
+        _mm256_storeu_ps(o + 24, a3);
+    }
+}
+
 static int cpu_has_avx2(void) {
     __builtin_cpu_init();
     // __builtin_cpu_supports also checks that the OS saves the YMM registers (XCR0).
@@ -424,4 +494,14 @@ uint64_t gs_stream_read(const void *bytes, size_t count) {
     if (gs_kernel_path() == GS_PATH_AVX2) return avx2_stream_read((const unsigned char *)bytes, count);
 #endif
     return portable_stream_read((const unsigned char *)bytes, count);
+}
+
+void gs_group_dots(const float *vectors, size_t rows, size_t d, const float *tiles, float *out, size_t out_stride) {
+#if GS_X86
+    if (gs_kernel_path() == GS_PATH_AVX2) {
+        avx2_group_dots(vectors, rows, d, tiles, out, out_stride);
+        return;
+    }
+#endif
+    portable_group_dots(vectors, rows, d, tiles, out, out_stride);
 }

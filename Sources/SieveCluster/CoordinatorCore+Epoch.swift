@@ -347,6 +347,7 @@ extension CoordinatorCore {
             }
         }
         pendingCurriculum = nil
+        out.append(.log(.info, "epoch \(epoch): written; curriculum sent"))
         if let record = writingRecord {
             epochRecords.append(record)
             out.append(.journal(.epochWritten(record, nextMu: gainrlMu)))

@@ -116,6 +116,19 @@ public enum RowKernels {
     }
 }
 
+/// Facility location's inner product: vectors against a group of 32 vectors laid out as 4 tiles
+/// of 8, element-interleaved (`SieveSelect.CoverageTiles`), on the same AVX2/portable paths.
+public enum TileKernels {
+    /// For each of `rows` vectors of `dimension` Floats at `vectors`, the 32 dot products with
+    /// the group at `tiles` (4 x dimension x 8 Floats) into `out + r * outStride`: lane 8t + i
+    /// is the sum over j in order of x_j * tile_t[j][i], multiply then add in Float32.
+    @inline(__always)
+    public static func groupDots(vectors: UnsafePointer<Float>, rows: Int, dimension: Int, tiles: UnsafePointer<Float>,
+                                 out: UnsafeMutablePointer<Float>, outStride: Int) {
+        gs_group_dots(vectors, rows, dimension, tiles, out, outStride)
+    }
+}
+
 extension ElementType {
     /// The C kernels' code for this type.
     var code: Int32 {

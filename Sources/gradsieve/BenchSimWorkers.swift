@@ -1,15 +1,18 @@
 import ArgumentParser
 import Foundation
 import SieveData
+import SieveKernels
 import SieveUV
 import SieveWire
 
 /// Many lightweight simulated workers in one process, for a scale test of the coordinator
 /// alone. Each speaks the real protocol over its own TCP connection: hello, welcome, ready
-/// (with the pool's real fingerprint and row count), heartbeats, and an immediate `scores`
-/// answer to every `assign`, computed from the pool's `success` signal the way a real worker
-/// computes accuracy-band (or random) scores. They answer as fast as the loop can, so the
-/// coordinator is the bottleneck being measured.
+/// (with the pool's real fingerprint and row count), heartbeats, and an immediate answer to
+/// every `assign`: accuracy-band and random scores computed from the pool's `success` signal
+/// as a real worker computes them; for gradalign, the real validation sums (phase 1) and
+/// stand-in score rows of the right shape (phase 2: cosine p - 0.5, grad_norm 1), so the
+/// coordinator does all of its work without the workers reading gradients. They answer as
+/// fast as the loop can, so the coordinator is the bottleneck being measured.
 struct BenchSimWorkers: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim-workers",
@@ -130,8 +133,8 @@ private final class SimFleet {
         switch message {
         case let .welcome(welcome):
             method = welcome.method
-            guard ["accuracy-band", "random"].contains(method) else {
-                throw CommandFailure("simulated workers answer accuracy-band and random only, not \(method)")
+            guard ["accuracy-band", "random", "gradalign"].contains(method) else {
+                throw CommandFailure("simulated workers answer accuracy-band, random and gradalign only, not \(method)")
             }
             send(.ready(Ready(fingerprint: pool.fingerprint, rows: UInt64(pool.rowCount), dimension: UInt32(pool.dimension ?? 0))),
                  requestID: 0, on: connection)
@@ -140,6 +143,12 @@ private final class SimFleet {
         case let .assign(assignment):
             let now = BenchClock.now()
             if firstAssign[assignment.epoch] == nil { firstAssign[assignment.epoch] = now }
+            if assignment.phase == .validationSum {
+                let sum = try validationSum(assignment)
+                answerSeconds += BenchClock.now() - now
+                send(.partialSum(sum), requestID: requestID, on: connection)
+                return
+            }
             let scores = try answer(assignment, method: method)
             answerSeconds += BenchClock.now() - now
             send(.scores(scores), requestID: requestID, on: connection)
@@ -169,6 +178,16 @@ private final class SimFleet {
         if method == "random" {
             columns = ["score"]
             values = [Double](repeating: 0, count: rows.count)
+        } else if method == "gradalign" {
+            columns = ["score", "cosine", "grad_norm"] + (pool.hasSuccess ? ["success"] : [])
+            values.reserveCapacity(rows.count * columns.count)
+            for segment in pool.segments(rows: rows) {
+                let success = pool.floats("success", segment) ?? [Float](repeating: 0.5, count: segment.count)
+                for p in success {
+                    let cosine = Double(p) - 0.5
+                    values += pool.hasSuccess ? [cosine, cosine, 1, Double(p)] : [cosine, cosine, 1]
+                }
+            }
         } else {
             columns = ["score", "success"]
             values.reserveCapacity(rows.count * 2)
@@ -182,6 +201,24 @@ private final class SimFleet {
         }
         return ShardScores(epoch: assignment.epoch, shard: assignment.shard, attempt: assignment.attempt,
                            rowStart: assignment.rowStart, rowCount: assignment.rowCount, columns: columns, values: values)
+    }
+
+    /// The real phase-1 answer: the validation gradients of the shard, added in Float64.
+    private func validationSum(_ assignment: Assignment) throws -> PartialSum {
+        guard let dimension = pool.dimension, let dtype = pool.validationGradType else {
+            throw CommandFailure("the pool has no validation gradients")
+        }
+        let type: ElementType = dtype == .f16 ? .float16 : dtype == .bf16 ? .bfloat16 : .float32
+        var sum = [Double](repeating: 0, count: dimension)
+        let rows = Int(assignment.rowStart)..<(Int(assignment.rowStart) + Int(assignment.rowCount))
+        for segment in pool.validationSegments(rows: rows) {
+            let bytes = pool.gradBytes(segment, validation: true)
+            _ = sum.withUnsafeMutableBufferPointer {
+                RowKernels.addRows(bytes.baseAddress!, count: segment.count, dimension: dimension, type: type, into: $0)
+            }
+        }
+        return PartialSum(epoch: assignment.epoch, shard: assignment.shard, attempt: assignment.attempt,
+                          rowCount: UInt64(assignment.rowCount), sum: sum)
     }
 
     private func startHeartbeat(_ millis: UInt32) {

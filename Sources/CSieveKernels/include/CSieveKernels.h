@@ -48,6 +48,14 @@ ptrdiff_t gs_add_rows(const void *rows, size_t count, size_t d, int type, double
 /// yardstick for read bandwidth. Both paths return the same value.
 uint64_t gs_stream_read(const void *bytes, size_t count);
 
+/// Facility location's dot products against one group of 32 vectors stored as 4 tiles of 8,
+/// element-interleaved (`tiles[t * d * 8 + j * 8 + i]` = element j of vector 8t + i): for each
+/// of `rows` vectors x (row r at `vectors + r * d`), out[r * out_stride + 8t + i] =
+/// sum over j in order of x_j * tile_t[j][i], a Float32 multiply then a Float32 add (no FMA),
+/// the same bits on every path.
+void gs_group_dots(const float *vectors, size_t rows, size_t d, const float *tiles,
+                   float *out, size_t out_stride);
+
 #ifdef __cplusplus
 }
 #endif
