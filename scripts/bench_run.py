@@ -218,20 +218,19 @@ def scale(bin_path, pool, out, sims, epochs, method, flags=()):
     latencies = []
     for epoch in range(1, epochs + 1):
         begin = first(events, rf"epoch {epoch}: (scoring|validation sum over)")
-        picked = first(events, rf"epoch {epoch}: selected")
         scored = first(events, rf"epoch {epoch} score: ")
-        if begin is None or picked is None:
+        picked = first(events, rf"epoch {epoch}: selected")
+        written = first(events, rf"epoch {epoch}: written")
+        if None in (begin, scored, picked, written):
             continue
-        latencies.append(picked - begin)
-        result(f"{label} epoch {epoch} latency (start -> selected)", picked - begin, picked - begin, "s",
-               f"score phase {scored - begin:.2f} s, ranking {picked - scored:.2f} s")
+        latencies.append(written - begin)
+        result(f"{label} epoch {epoch} latency (start -> curriculum sent)", written - begin, written - begin, "s",
+               f"scoring {scored - begin:.2f} s, ranking {picked - scored:.2f} s, writing files {written - picked:.2f} s")
     if latencies:
         result(f"{label} epoch latency", min(latencies), statistics.median(latencies), "s",
                f"{rows / min(latencies):.3g} rows/s through the coordinator")
     for line in sim.stdout.splitlines():
-        if line.startswith("result\tsim epoch") and "last scores" in line:
-            print(line.replace("result\tsim", f"result\t{label} sim"), flush=True)
-        elif line.startswith("#"):
+        if line.startswith("#"):
             print(line, flush=True)
 
 

@@ -130,11 +130,12 @@ extension CoordinatorCore {
             out.append(.journal(.result(message)))
             stepComplete(&out)
         } else {
-            // The freed slot's next assignment goes out before the journal write (an fdatasync),
-            // so the worker computes while the coordinator syncs; an assignment needs no
-            // durability, and nothing is built from this result until the step completes.
+            // The freed slot's next assignment goes out before the journal write, so the worker
+            // computes while the coordinator writes; an assignment needs no durability. The
+            // write is synced with the others of this loop turn (group commit): nothing is
+            // built from this result until the step completes, whose journal syncs first.
             assignWork(&out)
-            out.append(.journal(.result(message)))
+            out.append(.journalDeferred(.result(message)))
         }
     }
 

@@ -31,6 +31,13 @@ public final class JournalFile {
 
     deinit { close(descriptor) }
 
+    /// Waits until every record appended so far is on disk (fdatasync).
+    public func sync() throws {
+        if fdatasync(descriptor) != 0 {
+            throw DataError(file: path, message: "cannot flush the journal to disk: \(Self.errnoText())")
+        }
+    }
+
     /// Appends one record and, with `sync`, waits until it is on disk (fdatasync).
     public func append(_ payload: [UInt8], sync: Bool = true) throws {
         var record = [UInt8]()

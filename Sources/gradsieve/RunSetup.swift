@@ -104,7 +104,8 @@ struct RunSetup {
         let journal = try openJournal(logger: logger)
         let service = try CoordinatorService(configuration: configuration, shape: shape, endpoint: endpoint, logger: logger,
                                              finalGreedy: { try FinalGreedy.run($0, pool: pool) },
-                                             journal: { try journal.append($0.encoded()) },
+                                             journal: { try journal.append($0.encoded(), sync: $1) },
+                                             syncJournal: { try journal.sync() },
                                              writeEpoch: { try output.write($0) })
         service.restore(restored)
         service.drainSeconds = options.drainSeconds
