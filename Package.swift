@@ -30,7 +30,10 @@ let package = Package(
         .target(name: "SieveUV", dependencies: ["CLibUV"]),
         // -O even in debug builds: the selection loops (facility location above all) are too slow
         // unoptimized for the test suite, which runs in debug.
-        .target(name: "SieveKernels", swiftSettings: [.unsafeFlags(["-O"])]),
+        // The row kernels' AVX2 and portable paths (per-function target attributes, picked at run
+        // time), optimized even in debug builds for the same reason.
+        .target(name: "CSieveKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "SieveKernels", dependencies: ["CSieveKernels"], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "SieveData", dependencies: ["SieveKernels"]),
         .target(name: "SieveSelect", dependencies: ["SieveKernels"], swiftSettings: [.unsafeFlags(["-O"])]),
         // Optimized even in debug test builds: training runs inside the tests.
@@ -50,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "gradsieve",
             dependencies: [
-                "SieveCluster", "SieveData", "SieveWire", "SieveSelect", "SievePolicy",
+                "SieveCluster", "SieveData", "SieveWire", "SieveSelect", "SievePolicy", "SieveUV", "SieveKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

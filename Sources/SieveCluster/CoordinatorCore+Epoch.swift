@@ -133,9 +133,21 @@ extension CoordinatorCore {
             protocolError(id, WireError(code: .malformedField, message: problem), &out)
             return
         }
-        if step != .evaluate, !isTrainStep(step) { out.append(.journal(.result(message))) }
         markDone(id, shard, rows: rowCount(message), &out)
-        if work.isComplete { stepComplete(&out) } else { assignWork(&out) }
+        // Live training and evaluation tasks are not journaled: a live run is not resumable.
+        let journaled = step != .evaluate && !isTrainStep(step)
+        if work.isComplete {
+            // The step's last result is journaled before anything is built from the results.
+            if journaled { out.append(.journal(.result(message))) }
+            stepComplete(&out)
+        } else {
+            // The freed slot's next assignment goes out before the journal write, so the worker
+            // computes while the coordinator writes; an assignment needs no durability. The
+            // write is synced with the others of this loop turn (group commit): nothing is
+            // built from this result until the step completes, whose journal syncs first.
+            assignWork(&out)
+            if journaled { out.append(.journalDeferred(.result(message))) }
+        }
     }
 
     /// The shard (or part) a result answers, and its epoch and attempt.
@@ -359,6 +371,7 @@ extension CoordinatorCore {
             }
         }
         pendingCurriculum = nil
+        out.append(.log(.info, "epoch \(epoch): written; curriculum sent"))
         if let record = writingRecord {
             epochRecords.append(record)
             out.append(.journal(.epochWritten(record, nextMu: gainrlMu)))

@@ -51,6 +51,10 @@ public enum CoordinatorDirective: Sendable {
     case metrics(EpochMetrics)
     /// Append to the journal, durably, before anything else happens.
     case journal(JournalRecord)
+    /// Append to the journal now; it becomes durable with the next sync, which the shell makes
+    /// once per turn of its loop (group commit) and before any `journal`. For results that do
+    /// not complete their step: nothing is built from them until a later `journal` syncs.
+    case journalDeferred(JournalRecord)
     /// Run GreeDi's second round off the loop and report `finalGreedyDone`.
     case finalGreedy(FinalGreedyRequest)
     case progress(PhaseProgress)

@@ -18,7 +18,11 @@ public final class CoordinatorService {
     private let maximumFrameLength: Int
     private let writeEpoch: (EpochResult) throws -> Void
     private let finalGreedy: (FinalGreedyRequest) throws -> GreedyOutcome
-    private let journal: (JournalRecord) throws -> Void
+    private let journal: (JournalRecord, _ sync: Bool) throws -> Void
+    private let syncJournal: () throws -> Void
+    /// Deferred journal records written but not yet synced, and the turn-end timer that syncs them.
+    private var unsyncedRecords = 0
+    private var syncTimer: LoopTimer?
     private var drainTimer: LoopTimer?
     /// Every result as it came in: when, from whom, how many rows (for the report).
     public private(set) var throughput: [ThroughputSample] = []
@@ -44,7 +48,8 @@ public final class CoordinatorService {
     public init(configuration: RunConfiguration, shape: PoolShape, endpoint: Endpoint, logger: Logger,
                 maximumFrameLength: Int = Wire.defaultMaximumFrameLength, initialWeights: [Float]? = nil,
                 finalGreedy: @escaping (FinalGreedyRequest) throws -> GreedyOutcome,
-                journal: @escaping (JournalRecord) throws -> Void,
+                journal: @escaping (JournalRecord, _ sync: Bool) throws -> Void,
+                syncJournal: @escaping () throws -> Void,
                 writeEpoch: @escaping (EpochResult) throws -> Void) throws {
         loop = try EventLoop()
         core = initialWeights.map { CoordinatorCore(configuration: configuration, shape: shape, initialWeights: $0) }
@@ -55,6 +60,7 @@ public final class CoordinatorService {
         self.writeEpoch = writeEpoch
         self.finalGreedy = finalGreedy
         self.journal = journal
+        self.syncJournal = syncJournal
         self.logger = logger
         progress = ProgressReporter(logger: logger)
     }
@@ -194,7 +200,16 @@ public final class CoordinatorService {
             })
         case let .journal(record):
             do {
-                try journal(record)
+                try journal(record, true)  // the sync covers the deferred records before it
+                unsyncedRecords = 0
+            } catch {
+                apply(core.abort("cannot write the journal: \(error)"))
+            }
+        case let .journalDeferred(record):
+            do {
+                try journal(record, false)
+                unsyncedRecords += 1
+                scheduleSync()
             } catch {
                 apply(core.abort("cannot write the journal: \(error)"))
             }
@@ -210,12 +225,33 @@ public final class CoordinatorService {
             log(level, text)
         case let .finish(result):
             SystemdNotify.send("STOPPING=1")
+            syncDeferredRecords()
+            syncTimer?.close()
+            syncTimer = nil
             outcome = result
             ticker.close()
             drainTimer?.close()
             watcher?.close()
             listener.close()
             signals.forEach { $0.close() }
+        }
+    }
+
+    /// Group commit: one fdatasync at the next turn of the loop covers every deferred record
+    /// written in this one, however many results arrived.
+    private func scheduleSync() {
+        if syncTimer == nil { syncTimer = try? LoopTimer(loop: loop) }
+        guard let timer = syncTimer else { return syncDeferredRecords() }
+        timer.start(timeoutMillis: 0) { [unowned self] in self.syncDeferredRecords() }
+    }
+
+    private func syncDeferredRecords() {
+        guard unsyncedRecords > 0 else { return }
+        unsyncedRecords = 0
+        do {
+            try syncJournal()
+        } catch {
+            apply(core.abort("cannot write the journal: \(error)"))
         }
     }
 

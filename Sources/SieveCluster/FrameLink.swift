@@ -18,9 +18,8 @@ final class FrameLink {
         guard !failed else { return }
         decoder.append(bytes)
         do {
-            while let frame = try decoder.next() {
-                let message = try Message.decode(frame)
-                deliver(message, frame.requestID)
+            while let (message, requestID) = try decoder.nextMessage() {
+                deliver(message, requestID)
                 if failed { return }
             }
         } catch {

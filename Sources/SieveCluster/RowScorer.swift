@@ -41,32 +41,43 @@ struct RowScorer {
 
     /// gradalign and learnalign: one fused pass per row gives <grad_i, reference> and |grad_i|^2.
     private func gradientScores(_ segment: RowSegment, into values: inout [Double]) throws {
-        guard let reference, let dimension = pool.dimension, let type = pool.gradType else {
+        guard let reference, pool.dimension != nil, let type = pool.gradType else {
             throw WorkerFailure("\(method.rawValue) scores need the grad tensor and the epoch's reference")
         }
         let element = ShardComputer.elementType(type)
-        let rowBytes = dimension * element.byteWidth
         let success = pool.hasSuccess ? try SignalCheck.successRates(pool, segment) : nil
         let file = pool.origin(of: segment, validation: false)
-        try pool.withGradBytes(segment, validation: false) { bytes in try reference.values.withUnsafeBufferPointer { ref in
-            for index in 0..<segment.count {
-                let (dot, norm) = RowKernels.dotAndSquaredNorm(row: bytes.baseAddress! + index * rowBytes, type: element, reference: ref)
-                guard dot.isFinite, norm.isFinite else {
-                    throw DataError(file: file, row: segment.row + index, field: "grad", message: "value is NaN or infinite")
-                }
-                let p = success?[index]
-                if method == .gradalign {
-                    let scored = GradAlign.score(dot: dot, squaredNorm: norm, referenceNorm: reference.norm, success: p)
-                    values += [scored.score, scored.cosine, scored.gradNorm]
-                    if let p { values.append(Double(p)) }
-                } else {
-                    let weight = LearnAlign.weight(success: p!)
-                    let score = LearnAlign.score(dot: dot, squaredNorm: norm, weight: weight, rowCount: pool.rowCount)
-                    let alignment = norm > 0 ? dot / (norm.squareRoot() * Double(pool.rowCount)) : 0
-                    values += [score, weight, alignment, norm.squareRoot(), Double(p!)]
+        // One kernel call for the whole segment, then the per-row arithmetic.
+        var dots = [Double](repeating: 0, count: segment.count)
+        var norms = [Double](repeating: 0, count: segment.count)
+        try pool.withGradBytes(segment, validation: false) { bytes in
+            reference.values.withUnsafeBufferPointer { ref in
+                dots.withUnsafeMutableBufferPointer { dotsOut in
+                    norms.withUnsafeMutableBufferPointer { normsOut in
+                        RowKernels.dotsAndSquaredNorms(rows: bytes.baseAddress!, count: segment.count, type: element,
+                                                       reference: ref, dots: dotsOut, squaredNorms: normsOut)
+                    }
                 }
             }
-        } }
+            (pool as? Pool)?.releasePages(bytes)
+        }
+        for index in 0..<segment.count {
+            let dot = dots[index], norm = norms[index]
+            guard dot.isFinite, norm.isFinite else {
+                throw DataError(file: file, row: segment.row + index, field: "grad", message: "value is NaN or infinite")
+            }
+            let p = success?[index]
+            if method == .gradalign {
+                let scored = GradAlign.score(dot: dot, squaredNorm: norm, referenceNorm: reference.norm, success: p)
+                values += [scored.score, scored.cosine, scored.gradNorm]
+                if let p { values.append(Double(p)) }
+            } else {
+                let weight = LearnAlign.weight(success: p!)
+                let score = LearnAlign.score(dot: dot, squaredNorm: norm, weight: weight, rowCount: pool.rowCount)
+                let alignment = norm > 0 ? dot / (norm.squareRoot() * Double(pool.rowCount)) : 0
+                values += [score, weight, alignment, norm.squareRoot(), Double(p!)]
+            }
+        }
     }
 
     /// limr: 1 - sum_k (a_ik - abar_k)^2 / sum_k (1 - abar_k)^2, with abar = reference / N.

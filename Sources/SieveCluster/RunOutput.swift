@@ -36,7 +36,30 @@ public struct RunOutput: Sendable {
         let folder = epochDirectory(result.epoch)
         try makeDirectory(folder)
         try AtomicFile.write(Array(curriculumText(result).utf8), to: folder + "/curriculum.jsonl")
-        try AtomicFile.write(Array(scoresText(result).utf8), to: folder + "/scores.jsonl")
+        try writeScores(result, to: folder + "/scores.jsonl")
+    }
+
+    /// Rows formatted per piece of scores.jsonl; pieces are formatted on every core at once and
+    /// written in row order, so memory holds a few pieces, not the whole file.
+    static let scoresPieceRows = 32_768
+
+    /// scores.jsonl, the same bytes as `scoresText`, formatted in parallel and streamed.
+    func writeScores(_ result: EpochResult, to path: String) throws {
+        let pieces = (ids.count + Self.scoresPieceRows - 1) / Self.scoresPieceRows
+        let batch = max(1, 2 * ProcessInfo.processInfo.activeProcessorCount)
+        try AtomicFile.write(to: path) { emit in
+            for first in stride(from: 0, to: pieces, by: batch) {
+                let count = min(batch, pieces - first)
+                let formatted = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: count)
+                formatted.initialize(repeating: [])
+                defer { formatted.deinitialize().deallocate() }
+                DispatchQueue.concurrentPerform(iterations: count) { index in
+                    let start = (first + index) * Self.scoresPieceRows
+                    formatted[index] = scoresBytes(result, rows: start..<min(start + Self.scoresPieceRows, ids.count))
+                }
+                for piece in formatted { try piece.withUnsafeBytes { try emit($0) } }
+            }
+        }
     }
 
     /// One object per selected row, in curriculum order: id, row, rank (from 1), score.
@@ -50,18 +73,46 @@ public struct RunOutput: Sendable {
 
     /// Every row with its score and the components the method computed, in row order.
     public func scoresText(_ result: EpochResult) -> String {
+        String(decoding: scoresBytes(result, rows: ids.indices), as: UTF8.self)
+    }
+
+    /// The lines of scores.jsonl for `rows`, as UTF-8 bytes appended straight into one buffer.
+    func scoresBytes(_ result: EpochResult, rows: Range<Int>) -> [UInt8] {
         let width = result.columns.count
-        let keys = result.columns.map { JSONText.quoted($0) }
-        var text = ""
-        text.reserveCapacity(ids.count * (40 + 24 * width))
-        for row in ids.indices {
-            text += "{\"id\": \(JSONText.quoted(ids[row])), \"row\": \(row)"
+        let keys = result.columns.map { Array(", \(JSONText.quoted($0)): ".utf8) }
+        var out: [UInt8] = []
+        out.reserveCapacity(rows.count * (40 + 26 * width))
+        let prefix = Array("{\"id\": ".utf8), rowKey = Array(", \"row\": ".utf8)
+        for row in rows {
+            out.append(contentsOf: prefix)
+            Self.appendQuoted(ids[row], to: &out)
+            out.append(contentsOf: rowKey)
+            Self.appendText(String(row), to: &out)
             for column in 0..<width {
-                text += ", \(keys[column]): \(Self.number(result.values[row * width + column]))"
+                out.append(contentsOf: keys[column])
+                Self.appendText(Self.number(result.values[row * width + column]), to: &out)
             }
-            text += "}\n"
+            out.append(UInt8(ascii: "}"))
+            out.append(UInt8(ascii: "\n"))
         }
-        return text
+        return out
+    }
+
+    private static func appendText(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { out.append(contentsOf: $0) }
+    }
+
+    /// `JSONText.quoted(id)`, without building a String when nothing needs escaping.
+    private static func appendQuoted(_ id: String, to out: inout [UInt8]) {
+        var id = id
+        let plain = id.withUTF8 { bytes in
+            bytes.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+        }
+        guard plain else { return appendText(JSONText.quoted(id), to: &out) }
+        out.append(UInt8(ascii: "\""))
+        id.withUTF8 { out.append(contentsOf: $0) }
+        out.append(UInt8(ascii: "\""))
     }
 
     /// The shortest text that reads back as the same Double: deterministic, and valid JSON for

@@ -41,6 +41,26 @@ public enum AtomicFile {
         }
     }
 
+    /// Writes a file produced piece by piece: `produce` gets an `emit` function to call with
+    /// each piece, in order. The file appears at `path` whole, or not at all if `produce` or a
+    /// write throws. For outputs too large to hold in memory at once.
+    public static func write(to path: String, sync: Bool = false,
+                             _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        let temporary = temporaryPath(for: path)
+        do {
+            let output = try BufferedFileOutput(path: temporary)
+            try produce { try output.write($0) }
+            try output.close(sync: sync)
+            try commit(temporary, to: path)
+        } catch let error as DataError {
+            unlink(temporary)
+            throw DataError(file: path, message: "\(error.message) (while writing \(temporary))")
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
     /// The temporary name used while `path` is being written.
     public static func temporaryPath(for path: String) -> String {
         "\(path).tmp-\(getpid())"

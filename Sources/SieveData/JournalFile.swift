@@ -31,6 +31,13 @@ public final class JournalFile {
 
     deinit { close(descriptor) }
 
+    /// Waits until every record appended so far is on disk (fdatasync).
+    public func sync() throws {
+        if fdatasync(descriptor) != 0 {
+            throw DataError(file: path, message: "cannot flush the journal to disk: \(Self.errnoText())")
+        }
+    }
+
     /// Appends one record and, with `sync`, waits until it is on disk (fdatasync).
     public func append(_ payload: [UInt8], sync: Bool = true) throws {
         var record = [UInt8]()
@@ -100,15 +107,45 @@ public final class JournalFile {
 
 /// CRC-32 with the IEEE polynomial (reflected 0xEDB88320), as zlib computes it.
 public enum CRC32 {
-    private static let table: [UInt32] = (0..<256).map { index -> UInt32 in
-        var value = UInt32(index)
-        for _ in 0..<8 { value = value & 1 != 0 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
-        return value
-    }
+    /// Slicing-by-8 tables: `tables[k][b]` is the CRC of byte b followed by k zero bytes.
+    private static let tables: [[UInt32]] = {
+        var tables = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
+        for index in 0..<256 {
+            var value = UInt32(index)
+            for _ in 0..<8 { value = value & 1 != 0 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
+            tables[0][index] = value
+        }
+        for index in 0..<256 {
+            for k in 1..<8 { tables[k][index] = (tables[k - 1][index] >> 8) ^ tables[0][Int(tables[k - 1][index] & 0xFF)] }
+        }
+        return tables
+    }()
+    private static let flat: [UInt32] = tables.flatMap { $0 }
 
+    /// CRC-32 (IEEE 802.3, as zlib), eight bytes per step: the same values as a byte at a time,
+    /// several times faster on the journal's scores records.
     public static func checksum(_ bytes: [UInt8]) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        flat.withUnsafeBufferPointer { t in
+            bytes.withUnsafeBytes { raw in
+                var index = 0
+                let count = raw.count
+                while index + 8 <= count {
+                    let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                    let low = UInt32(truncatingIfNeeded: word) ^ crc
+                    let high = UInt32(truncatingIfNeeded: word >> 32)
+                    crc = t[7 * 256 + Int(low & 0xFF)] ^ t[6 * 256 + Int((low >> 8) & 0xFF)]
+                        ^ t[5 * 256 + Int((low >> 16) & 0xFF)] ^ t[4 * 256 + Int(low >> 24)]
+                        ^ t[3 * 256 + Int(high & 0xFF)] ^ t[2 * 256 + Int((high >> 8) & 0xFF)]
+                        ^ t[1 * 256 + Int((high >> 16) & 0xFF)] ^ t[Int(high >> 24)]
+                    index += 8
+                }
+                while index < count {
+                    crc = t[Int((crc ^ UInt32(raw[index])) & 0xFF)] ^ (crc >> 8)
+                    index += 1
+                }
+            }
+        }
         return crc ^ 0xFFFF_FFFF
     }
 }

@@ -53,6 +53,18 @@ public final class MemoryMappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: mapped, count: size)
     }
 
+    /// Drops the whole pages inside `bytes` (a view into some read-only mapping) from the
+    /// resident set with MADV_DONTNEED. The mapping is read-only, so nothing is lost: a later
+    /// access maps the page again from the page cache.
+    public static func release(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (UInt(bitPattern: base) + page - 1) / page * page
+        let end = (UInt(bitPattern: base) + UInt(bytes.count)) / page * page
+        guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(pointer, Int(end - start), MADV_DONTNEED)
+    }
+
     deinit {
         if let base { munmap(base, size) }
     }

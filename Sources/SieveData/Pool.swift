@@ -141,6 +141,15 @@ public final class Pool: @unchecked Sendable {
         return rowSlice(file, grad, segment)
     }
 
+    /// Tells the kernel this process is done with `bytes` (a view from `gradBytes`): the whole
+    /// pages inside it leave the process's resident set (they stay in the page cache, and a
+    /// later read maps them again). A worker calls it after each shard, so its memory stays
+    /// bounded by the shards in flight however large the pool. Pages shared with a neighbouring
+    /// range are kept.
+    public func releasePages(_ bytes: UnsafeRawBufferPointer) {
+        MemoryMappedFile.release(bytes)
+    }
+
     /// The grad rows of `segment` decoded to Floats (`count × d` values).
     public func gradFloats(_ segment: RowSegment, validation: Bool = false) -> [Float] {
         let dtype = validation ? validationGradType : gradType

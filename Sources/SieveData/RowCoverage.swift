@@ -21,6 +21,8 @@ struct RowCoverage {
         coverage.covered = [UInt64](repeating: 0, count: (rowCount + 63) / 64)
         for file in files.indices {
             try coverage.scan(file: file, rowCount: rowCount, expectedRows: expectedRows, total: total)
+            // The row tensors (8 bytes a row) are read once; their pages leave the resident set.
+            MemoryMappedFile.release(coverage.rowValues(file))
         }
         try coverage.requireNoneMissing(rowCount: rowCount, total: total, expectedRows: expectedRows)
         let sorted = coverage.runs.sorted { $0.row < $1.row }

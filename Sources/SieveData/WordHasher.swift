@@ -51,6 +51,35 @@ public struct WordHasher: Sendable {
         mix(last)
     }
 
+    /// The same hash as `combine(bytes)`, handing each `chunk`-byte piece (a multiple of 8)
+    /// to `done` once it is mixed in: a caller can let go of a memory map's pages as it goes.
+    public mutating func combine(_ bytes: UnsafeRawBufferPointer, chunk: Int, done: (UnsafeRawBufferPointer) -> Void) {
+        precondition(chunk > 0 && chunk % 8 == 0)
+        var start = 0
+        mix(UInt64(bytes.count))
+        while start + chunk <= bytes.count - bytes.count % 8 {
+            for k in 0..<(chunk / 8) {
+                mix(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: start + k * 8, as: UInt64.self)))
+            }
+            done(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + chunk)]))
+            start += chunk
+        }
+        let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
+        let words = rest.count / 8
+        for k in 0..<words {
+            mix(UInt64(littleEndian: rest.loadUnaligned(fromByteOffset: k * 8, as: UInt64.self)))
+        }
+        let tail = rest.count - words * 8
+        if tail > 0 {
+            var last: UInt64 = 0
+            for k in 0..<tail {
+                last |= UInt64(rest[words * 8 + k]) << UInt64(8 * k)
+            }
+            mix(last)
+        }
+        done(rest)
+    }
+
     /// Mixes in `bytes` (length first).
     public mutating func combine(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { combine($0) }

@@ -1,3 +1,6 @@
+import Dispatch
+import SieveKernels
+
 /// The ground set of a facility-location problem laid out for its two inner loops: the gain of
 /// a candidate x, sum_y max(0, <x, y> - cover(y)), and raising the cover by a picked x,
 /// cover(y) = max(cover(y), <x, y>). Candidates and ground set are the same vectors.
@@ -101,21 +104,25 @@ struct CoverageTiles {
 
     /// Row x of the matrix holds <x, y> for every padded y. Blocks of 32 rows go through the
     /// groups together, so a group's tiles are read from memory once per block, not per row.
+    /// Blocks are spread over every core: each writes its own rows, and every entry is the same
+    /// arithmetic whichever thread computes it, so the matrix is the same bits.
     /// (Computing only half and mirroring, since <x, y> = <y, x> to the bit, measured slower:
     /// the strided copy costs more than the multiply-adds it saves.)
     private mutating func fillMatrix() {
-        let width = paddedCount
-        for block in 0..<groupCount {
-            let rows = (block * Self.groupWidth)..<min((block + 1) * Self.groupWidth, count)
-            for group in 0..<groupCount {
-                for x in rows {
-                    let (d0, d1, d2, d3) = computeDots(of: x, group: group)
-                    matrix.withUnsafeMutableBufferPointer { matrix in
-                        let cell = UnsafeMutableRawPointer(matrix.baseAddress! + x * width + group * Self.groupWidth)
-                        cell.storeBytes(of: d0, toByteOffset: 0, as: SIMD8<Float>.self)
-                        cell.storeBytes(of: d1, toByteOffset: 32, as: SIMD8<Float>.self)
-                        cell.storeBytes(of: d2, toByteOffset: 64, as: SIMD8<Float>.self)
-                        cell.storeBytes(of: d3, toByteOffset: 96, as: SIMD8<Float>.self)
+        let width = paddedCount, count = self.count, dimension = self.dimension, groups = groupCount
+        let tileFloats = dimension * Self.lanes * 4
+        vectors.withUnsafeBufferPointer { vectors in
+            tiles.withUnsafeBufferPointer { tiles in
+                matrix.withUnsafeMutableBufferPointer { matrix in
+                    let (v, t, m) = (vectors.baseAddress!, tiles.baseAddress!, matrix.baseAddress!)
+                    DispatchQueue.concurrentPerform(iterations: groups) { block in
+                        let first = block * Self.groupWidth
+                        let rows = min(first + Self.groupWidth, count) - first
+                        for group in 0..<groups {
+                            TileKernels.groupDots(vectors: v + first * dimension, rows: rows, dimension: dimension,
+                                                  tiles: t + group * tileFloats, out: m + first * width + group * Self.groupWidth,
+                                                  outStride: width)
+                        }
                     }
                 }
             }
@@ -131,26 +138,22 @@ struct CoverageTiles {
         }
     }
 
-    /// <x, y> for the 32 vectors y of `group` from the tiles: x_j * y_j added over j in order.
+    /// <x, y> for the 32 vectors y of `group` from the tiles: x_j * y_j added over j in order
+    /// (the C kernel's AVX2 or portable path, the same bits either way and as `fillMatrix`).
     @inline(__always)
     private func computeDots(of x: Int, group: Int) -> Dots {
-        let tileBytes = dimension * Self.lanes * 4
-        return vectors.withUnsafeBufferPointer { vectors in
-            let x = vectors.baseAddress! + x * dimension
-            return tiles.withUnsafeBufferPointer { tiles in
-                let t = UnsafeRawPointer(tiles.baseAddress!) + group * 4 * tileBytes
-                var d0 = SIMD8<Float>(), d1 = SIMD8<Float>(), d2 = SIMD8<Float>(), d3 = SIMD8<Float>()
-                for j in 0..<dimension {
-                    let xj = SIMD8<Float>(repeating: x[j])
-                    let offset = j * Self.lanes * 4
-                    d0 += xj * t.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                    d1 += xj * t.loadUnaligned(fromByteOffset: offset + tileBytes, as: SIMD8<Float>.self)
-                    d2 += xj * t.loadUnaligned(fromByteOffset: offset + 2 * tileBytes, as: SIMD8<Float>.self)
-                    d3 += xj * t.loadUnaligned(fromByteOffset: offset + 3 * tileBytes, as: SIMD8<Float>.self)
+        let tileFloats = dimension * Self.lanes * 4
+        var out = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+        vectors.withUnsafeBufferPointer { vectors in
+            tiles.withUnsafeBufferPointer { tiles in
+                withUnsafeMutableBytes(of: &out) { raw in
+                    TileKernels.groupDots(vectors: vectors.baseAddress! + x * dimension, rows: 1, dimension: dimension,
+                                          tiles: tiles.baseAddress! + group * tileFloats,
+                                          out: raw.baseAddress!.assumingMemoryBound(to: Float.self), outStride: 32)
                 }
-                return (d0, d1, d2, d3)
             }
         }
+        return out
     }
 
     @inline(__always)

@@ -23,6 +23,9 @@ public final class TCPConnection: HandleOwner {
     public private(set) var peer = "unknown peer"
     /// Bytes handed to `write` that the kernel has not yet taken.
     public private(set) var queuedBytes = 0
+    /// Called on the loop thread when bytes queued by `write` have all gone to the kernel (not
+    /// after a write the kernel took at once), so a sender can keep a bounded amount queued.
+    public var onDrain: (() -> Void)?
     /// How long `closeAfterFlush`, once our side is sent, waits for the peer to end its side.
     public var lingerMillis: UInt64 = 2000
 
@@ -156,7 +159,8 @@ public final class TCPConnection: HandleOwner {
 
     private func didWrite(_ status: Int32) {
         if !writeSizes.isEmpty { queuedBytes -= writeSizes.removeFirst() }
-        if status < 0 && status != UV_ECANCELED.rawValue { fail(UVError("write to \(peer)", status)) }
+        if status < 0 && status != UV_ECANCELED.rawValue { return fail(UVError("write to \(peer)", status)) }
+        if queuedBytes == 0 && status >= 0 { onDrain?() }
     }
 
     /// Sends what is queued, ends our side of the stream, then closes once the peer has ended
@@ -216,6 +220,7 @@ public final class TCPConnection: HandleOwner {
         let callback = onClose
         onClose = nil
         onRead = nil
+        onDrain = nil
         callback?(error)
     }
 

@@ -8,16 +8,23 @@
 /// itself occupies.
 struct ByteReader {
     private let bytes: [UInt8]
-    private var offset = 0
+    private var offset: Int
+    /// Where the payload ends in `bytes`.
+    private let end: Int
     /// The message being read, used as the prefix of field names in errors.
     let messageName: String
 
-    init(_ bytes: [UInt8], messageName: String) {
+    /// Reads `bytes[range]` (all of `bytes` by default). A range lets a decoder read a payload
+    /// where it lies in its receive buffer instead of copying it out first.
+    init(_ bytes: [UInt8], range: Range<Int>? = nil, messageName: String) {
         self.bytes = bytes
+        offset = range?.lowerBound ?? 0
+        end = range?.upperBound ?? bytes.count
+        precondition(offset >= 0 && end <= bytes.count && offset <= end)
         self.messageName = messageName
     }
 
-    var remaining: Int { bytes.count - offset }
+    var remaining: Int { end - offset }
 
     mutating func u8(_ field: String) throws -> UInt8 { try integer(field) }
     mutating func u16(_ field: String) throws -> UInt16 { try integer(field) }

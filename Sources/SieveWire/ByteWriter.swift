@@ -69,17 +69,22 @@ struct ByteWriter {
         withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
-    /// Appends the memory of `values`, 8-byte words (`Double` or `UInt64`), in
-    /// one copy, then puts each word in big-endian order where it lies: no
-    /// per-element appends and no temporary array.
+    /// Appends `values`, 8-byte words (`Double` or `UInt64`), each in big-endian order: the
+    /// array grows once, then each word is loaded, swapped and stored in one pass (no copy
+    /// followed by a second pass over the copy).
     private mutating func appendWordsBigEndian<Word>(_ values: [Word]) {
         precondition(MemoryLayout<Word>.size == 8, "only 8-byte words")
         let start = bytes.count
-        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
-        bytes.withUnsafeMutableBytes { raw in
-            for offset in stride(from: start, to: raw.count, by: 8) {
-                let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                raw.storeBytes(of: word.bigEndian, toByteOffset: offset, as: UInt64.self)
+        let byteCount = values.count * 8
+        bytes.reserveCapacity(start + byteCount)
+        bytes.append(contentsOf: repeatElement(0, count: byteCount))
+        values.withUnsafeBytes { source in
+            bytes.withUnsafeMutableBytes { raw in
+                let target = raw.baseAddress! + start
+                for index in 0..<values.count {
+                    let word = source.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)
+                    target.storeBytes(of: word.bigEndian, toByteOffset: index * 8, as: UInt64.self)
+                }
             }
         }
     }

@@ -28,6 +28,10 @@
 ///   throws the same error, and the connection should be closed.
 /// - Work is linear in the bytes fed: consumed bytes are dropped from the buffer
 ///   in bulk now and then, never one frame at a time from the front.
+/// - Once a header is valid, the buffer makes room for that whole frame at once, so a
+///   large frame is copied into the buffer once instead of again at every doubling. The
+///   room is address space the kernel backs only as the bytes arrive. A buffer sized
+///   for the frames actually arriving is kept between them; a larger one is given back.
 public struct FrameDecoder: Sendable {
     private enum State {
         case waitingForHeader
@@ -44,8 +48,10 @@ public struct FrameDecoder: Sendable {
 
     /// Bytes consumed from the front before the decoder considers compacting.
     private static let compactionThreshold = 4096
-    /// Buffer storage kept between frames when the buffer empties.
+    /// Buffer storage kept between frames when the buffer empties, at least.
     private static let retainedCapacity = 1 << 20
+    /// The length field of the last frame whose header was read.
+    private var lastFrameLength = 0
 
     /// `maximumFrameLength` bounds the length field (8 + payload size); it must be at least 8.
     public init(maximumFrameLength: Int = Wire.defaultMaximumFrameLength) {
@@ -80,12 +86,41 @@ public struct FrameDecoder: Sendable {
             if case .waitingForHeader = state {
                 guard let header = try readHeader() else { return nil }
                 state = header
+                makeRoom(for: header)
             }
             return takeFrame()
         } catch let error as WireError {
             failure = error
             throw error
         }
+    }
+
+    /// The next complete frame's message and request id, decoded where the payload lies in the
+    /// buffer (no copy of the payload), or `nil` if more bytes are needed.
+    ///
+    /// Framing errors throw as in ``next()`` and are final. A frame that is cut correctly but
+    /// whose message does not decode (version, type, fields) is consumed and its error thrown,
+    /// like ``Message/decode(_:)`` after ``next()``; the caller closes the connection either way.
+    public mutating func nextMessage() throws -> (message: Message, requestID: UInt32)? {
+        if let failure { throw failure }
+        do {
+            if case .waitingForHeader = state {
+                guard let header = try readHeader() else { return nil }
+                state = header
+                makeRoom(for: header)
+            }
+        } catch let error as WireError {
+            failure = error
+            throw error
+        }
+        guard case let .waitingForFrame(length, version, type, requestID) = state,
+            bufferedByteCount >= 4 + length
+        else { return nil }
+        let payload = (readIndex + Wire.headerLength)..<(readIndex + 4 + length)
+        readIndex = payload.upperBound
+        state = .waitingForHeader
+        let message = try Message.decode(version: version, type: type, payload: buffer, range: payload)
+        return (message, requestID)
     }
 
     /// Checks whatever header bytes are buffered; returns the next state once all 12 are.
@@ -119,6 +154,19 @@ public struct FrameDecoder: Sendable {
         return Frame(type: type, requestID: requestID, payload: payload, version: version)
     }
 
+    /// A valid header announced a frame of `length` (+ 4) bytes: if the buffer cannot hold it,
+    /// move what is unread to the front and reserve room for the whole frame now.
+    private mutating func makeRoom(for header: State) {
+        guard case let .waitingForFrame(length, _, _, _) = header else { return }
+        lastFrameLength = length
+        guard readIndex + 4 + length > buffer.capacity else { return }
+        if readIndex > 0 {
+            buffer.removeSubrange(0..<readIndex)
+            readIndex = 0
+        }
+        buffer.reserveCapacity(4 + length)
+    }
+
     /// Reads a big-endian integer at `offset` bytes past the read index.
     private func load<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
         let raw = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: readIndex + offset, as: T.self) }
@@ -131,7 +179,8 @@ public struct FrameDecoder: Sendable {
     /// frame, is given back.
     private mutating func compactIfWorthwhile() {
         if readIndex == buffer.count {
-            buffer.removeAll(keepingCapacity: buffer.capacity <= Self.retainedCapacity)
+            let keep = max(Self.retainedCapacity, 2 * (4 + lastFrameLength))
+            buffer.removeAll(keepingCapacity: buffer.capacity <= keep)
             readIndex = 0
         } else if readIndex >= Self.compactionThreshold && readIndex * 2 >= buffer.count {
             buffer.removeSubrange(0..<readIndex)

@@ -68,9 +68,15 @@ public enum Message: Equatable, Sendable {
     /// as `<message>.<field>`; ``WireError/Code/trailingBytes`` if the payload
     /// is longer than the message.
     public static func decode(_ frame: Frame) throws -> Message {
-        guard frame.version == Wire.protocolVersion else { throw WireError.unsupportedVersion(frame.version) }
-        guard let type = MessageType(rawValue: frame.type) else { throw WireError.unknownMessageType(frame.type) }
-        var reader = ByteReader(frame.payload, messageName: type.name)
+        try decode(version: frame.version, type: frame.type, payload: frame.payload, range: 0..<frame.payload.count)
+    }
+
+    /// The message whose payload is `payload[range]`, checked exactly as `decode(_:)` checks a
+    /// frame; `FrameDecoder.nextMessage` reads payloads in place with it.
+    static func decode(version: UInt8, type rawType: UInt8, payload: [UInt8], range: Range<Int>) throws -> Message {
+        guard version == Wire.protocolVersion else { throw WireError.unsupportedVersion(version) }
+        guard let type = MessageType(rawValue: rawType) else { throw WireError.unknownMessageType(rawType) }
+        var reader = ByteReader(payload, range: range, messageName: type.name)
         let message = try decodeFields(of: type, from: &reader)
         try reader.finish()
         return message

@@ -74,7 +74,7 @@ struct DemoRun {
         let output = RunOutput(directory: directory, ids: ids)
         let service = try CoordinatorService(configuration: configuration, shape: shape, endpoint: Endpoint(host: "127.0.0.1", port: 0),
                                              logger: logger, initialWeights: live.currentPolicy.parameters,
-                                             finalGreedy: { try FinalGreedy.run($0, pool: live) }, journal: { _ in },
+                                             finalGreedy: { try FinalGreedy.run($0, pool: live) }, journal: { _, _ in }, syncJournal: {},
                                              writeEpoch: { try output.write($0) })
         var epochStart = Date()
         service.onMetrics = { metrics in

@@ -10,6 +10,6 @@ struct Gradsieve: ParsableCommand {
         signals from the model (gradients, success rates), and the coordinator ranks the pool and \
         writes each epoch's curriculum.
         """,
-        subcommands: [Select.self, Coordinator.self, Worker.self, Generate.self, Demo.self, Report.self]
+        subcommands: [Select.self, Coordinator.self, Worker.self, Generate.self, Demo.self, Report.self, Bench.self]
     )
 }

@@ -128,7 +128,8 @@ struct RunSetup {
                                                  let source: SignalSource = try follow.map { try $0.pool(for: request.epoch) } ?? pool!
                                                  return try FinalGreedy.run(request, pool: source)
                                              },
-                                             journal: { try journal.append($0.encoded()) },
+                                             journal: { try journal.append($0.encoded(), sync: $1) },
+                                             syncJournal: { try journal.sync() },
                                              writeEpoch: { try output.write($0) })
         service.restore(restored)
         service.drainSeconds = options.drainSeconds

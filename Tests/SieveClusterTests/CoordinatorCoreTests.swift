@@ -156,6 +156,23 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertLessThan(journalIndex!, referenceIndex!)
     }
 
+    func testAResultThatLeavesTheStepOpenIsJournaledAfterTheNextAssignmentAndDeferred() {
+        var core = makeCore(rows: 12, validationRows: 2, shardRows: 4)
+        let v = assignments(join(&core, 1, rows: 12))[0].1
+        let first = core.handle(.received(1, .partialSum(PartialSum(epoch: 1, shard: v.shard, attempt: v.attempt, rowCount: 2, sum: [1, 2])),
+                                          requestID: 0))
+        let a = assignments(first)[0].1
+        let scores = Message.scores(ShardScores(epoch: 1, shard: a.shard, attempt: a.attempt, rowStart: a.rowStart, rowCount: a.rowCount,
+                                                columns: ["score", "cosine", "grad_norm"], values: [Double](repeating: 0.5, count: Int(a.rowCount) * 3)))
+        let out = core.handle(.received(1, scores, requestID: 0))
+        let assignIndex = out.firstIndex { if case .send(_, .assign, _) = $0 { return true }; return false }
+        let deferredIndex = out.firstIndex { if case .journalDeferred(.result(scores)) = $0 { return true }; return false }
+        XCTAssertNotNil(assignIndex)
+        XCTAssertNotNil(deferredIndex)
+        XCTAssertLessThan(assignIndex!, deferredIndex!)
+        XCTAssertFalse(out.contains { if case .journal = $0 { return true }; return false })
+    }
+
     func testRestoredShardsAreNotAssignedAgain() {
         var core = makeCore(rows: 10, validationRows: 2, shardRows: 4)
         core.restore([
@@ -187,7 +204,13 @@ final class CoordinatorCoreTests: XCTestCase {
         let a = sent[0].1
         let out = core.handle(.received(1, .partialSum(PartialSum(epoch: 1, shard: a.shard, attempt: a.attempt, rowCount: 2, sum: [1, 1])), requestID: 0))
         XCTAssertTrue(assignments(out).isEmpty, "no new work while draining")
-        XCTAssertTrue(out.contains { if case .journal = $0 { return true }; return false })
+        // Journaled (deferred: the shell syncs deferred records before it finishes).
+        XCTAssertTrue(out.contains {
+            switch $0 {
+            case .journal, .journalDeferred: return true
+            default: return false
+            }
+        })
         XCTAssertTrue(out.contains { if case .finish(.interrupted) = $0 { return true }; return false })
         XCTAssertFalse(out.contains { if case .send(_, .done, _) = $0 { return true }; return false }, "workers keep waiting to rejoin")
     }

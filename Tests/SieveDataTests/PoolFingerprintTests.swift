@@ -61,4 +61,19 @@ final class PoolFingerprintTests: XCTestCase {
         XCTAssertNotEqual(hash([high]), base, "high bits of a word matter")
         XCTAssertEqual(hash([[1, 2, 3]]), hash([[1, 2, 3]]))
     }
+
+    func testHashingInPiecesGivesTheSameHashAndVisitsEveryByteOnce() {
+        for count in [0, 7, 8, 64, 65, 100, 1000] {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            var whole = WordHasher()
+            whole.combine(bytes)
+            for chunk in [8, 16, 64] {
+                var pieces = WordHasher()
+                var visited = 0
+                bytes.withUnsafeBytes { raw in pieces.combine(raw, chunk: chunk) { visited += $0.count } }
+                XCTAssertEqual(pieces.value, whole.value, "\(count) bytes in \(chunk)-byte pieces")
+                XCTAssertEqual(visited, count)
+            }
+        }
+    }
 }

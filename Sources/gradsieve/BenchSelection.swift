@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import SieveData
+import SieveSelect
+
+/// The coordinator-side steps: top-k and full ranking of N scores, lazy-greedy facility
+/// location, and reading the ids of samples.jsonl.
+struct BenchSelection: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "selection",
+        abstract: "Top-k and ranking of N scores, facility location, reading samples.jsonl ids.")
+
+    @Option(help: "Scores to rank.")
+    var rankingRows: Int = 10_000_000
+
+    @Option(help: "Top-k sizes to measure, comma-separated.")
+    var topK: String = "1000,100000"
+
+    @Option(help: "Facility location: candidates.")
+    var flCandidates: Int = 20_000
+
+    @Option(help: "Facility location: dimension.")
+    var flDim: Int = 1024
+
+    @Option(help: "Facility location: budget (picks).")
+    var flBudget: Int = 5_000
+
+    @Option(help: "Lines of samples.jsonl to read (a file is written in a temporary directory).")
+    var samplesRows: Int = 1_000_000
+
+    @Option(help: "Read this samples.jsonl instead of writing one.")
+    var samples: String?
+
+    @Option(help: "Runs of each measurement (facility location: --fl-repeats).")
+    var repeats: Int = 5
+
+    @Option(help: "Runs of facility location (it takes seconds).")
+    var flRepeats: Int = 1
+
+    @Option(help: "Which parts to run, comma-separated: ranking, facility, ids.")
+    var only: String = "ranking,facility,ids"
+
+    func run() throws {
+        let parts = Set(only.split(separator: ",").map(String.init))
+        if parts.contains("ranking") { ranking() }
+        if parts.contains("ids") { try ids() }
+        if parts.contains("facility") { facility() }
+    }
+
+    private func ranking() {
+        var generator = SplitMix64(seed: 7)
+        // Cosines in [-1, 1], rounded to 2^-20 so some ties occur, as with real scores.
+        let scores = (0..<rankingRows).map { _ -> Double in
+            let uniform = Double(generator.next() >> 11) / Double(1 << 53)
+            return ((uniform * 2 - 1) * 1_048_576).rounded() / 1_048_576
+        }
+        for k in topK.split(separator: ",").compactMap({ Int($0) }) {
+            var picked = 0
+            let times = (0..<repeats).map { _ in BenchClock.time { picked = Ranking.top(k, of: scores).count } }
+            BenchReport.seconds("Ranking.top k=\(k) of N=\(rankingRows)", times, note: "\(picked) rows")
+        }
+        var first = 0
+        let times = (0..<max(1, repeats / 2)).map { _ in BenchClock.time { first = Ranking.top(scores.count, of: scores).first ?? -1 } }
+        BenchReport.seconds("Ranking.top k=N (full ranking) N=\(rankingRows)", times, note: "best row \(first)")
+    }
+
+    private func ids() throws {
+        var path = samples
+        var directory: String?
+        if path == nil {
+            let dir = NSTemporaryDirectory() + "gradsieve-bench-\(getpid())"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            directory = dir
+            let file = dir + "/samples.jsonl"
+            var text = ""
+            text.reserveCapacity(samplesRows * 72)
+            for row in 0..<samplesRows {
+                text += "{\"id\": \"gen-\(String(format: "%07d", row))\", \"cluster\": \(row % 16), \"prompt\": \"synthetic problem \(row)\"}\n"
+            }
+            try text.write(toFile: file, atomically: false, encoding: .utf8)
+            path = file
+        }
+        defer { if let directory { try? FileManager.default.removeItem(atPath: directory) } }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path!)[.size] as? Int) ?? 0
+        var count = 0
+        let times = try (0..<repeats).map { _ in try BenchClock.time { count = try SamplesFile.readIDs(path: path!).count } }
+        BenchReport.seconds("SamplesFile.readIDs \(count) rows", times,
+                            note: "\(String(format: "%.1f", Double(size) / 1e6)) MB, \(String(format: "%.3g", Double(count) / (times.min() ?? 1))) rows/s")
+    }
+
+    private func facility() {
+        // Clustered unit vectors, like gradients of related problems.
+        var generator = SplitMix64(seed: 11)
+        func uniform() -> Float { Float(Double(generator.next() >> 11) / Double(1 << 53) * 2 - 1) }
+        let clusters = 200
+        let centres = (0..<(clusters * flDim)).map { _ in uniform() }
+        var vectors = [Float](repeating: 0, count: flCandidates * flDim)
+        for row in 0..<flCandidates {
+            let centre = row % clusters
+            for j in 0..<flDim { vectors[row * flDim + j] = centres[centre * flDim + j] + 0.6 * uniform() }
+        }
+        vectors = FacilityLocation.unitRows(vectors, dimension: flDim)
+        let rows = Array(0..<flCandidates)
+        var value = 0.0
+        let times = (0..<flRepeats).map { _ in
+            BenchClock.time { value = FacilityLocation.greedy(rows: rows, vectors: vectors, dimension: flDim, budget: flBudget).value }
+        }
+        BenchReport.seconds("FacilityLocation.greedy \(flCandidates) x d=\(flDim) budget=\(flBudget)", times,
+                            note: "f = \(String(format: "%.1f", value))")
+    }
+}

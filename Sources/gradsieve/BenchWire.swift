@@ -1,0 +1,230 @@
+import ArgumentParser
+import Foundation
+import SieveUV
+import SieveWire
+
+/// Frame throughput on loopback against a raw transfer of the same bytes over the same kind of
+/// connection (SieveUV on both ends, sender and receiver on their own threads and loops).
+///
+/// "framed": the sender encodes every message (`Message.encoded`) and writes it; the receiver
+/// cuts frames with a `FrameDecoder` and decodes every message (`Message.decode`).
+/// "raw": the sender writes the same number of bytes in the same write sizes, encoded once
+/// beforehand; the receiver only counts them.
+struct BenchWire: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wire",
+        abstract: "Frame throughput on loopback (large: GB/s, small: frames/s) against raw TCP of the same bytes.")
+
+    @Option(help: "Large frames: score values per frame, comma-separated (8 bytes each; 4 columns).")
+    var largeValues: String = "131072,1048576"
+
+    @Option(help: "Large frames: megabytes to send per run.")
+    var largeMegabytes: Int = 2048
+
+    @Option(help: "Small frames (assign, 37 bytes) per run.")
+    var smallFrames: Int = 2_000_000
+
+    @Option(help: "Small frames batched into writes of this many bytes (the second small-frame figure).")
+    var batchBytes: Int = 65_536
+
+    @Option(help: "Runs of each measurement.")
+    var repeats: Int = 3
+
+    func run() throws {
+        for values in largeValues.split(separator: ",").compactMap({ Int($0) }) {
+            try large(values: values)
+        }
+        try small(batched: false)
+        try small(batched: true)
+    }
+
+    private func large(values count: Int) throws {
+        let rows = count / 4
+        var generator = SplitMix64Like(seed: 3)
+        let values = (0..<(rows * 4)).map { _ in generator.nextDouble() }
+        let message = Message.scores(ShardScores(epoch: 1, shard: 0, attempt: 0, rowStart: 0, rowCount: UInt32(rows),
+                                                 columns: ["score", "cosine", "grad_norm", "success"], values: values))
+        let sample = message.encoded(requestID: 1)
+        let frames = max(1, largeMegabytes * 1_000_000 / sample.count)
+        let total = frames * sample.count
+        var framed: [Double] = [], raw: [Double] = []
+        for _ in 0..<repeats {
+            var sent = 0
+            framed.append(try WireTransfer.run(totalBytes: total, decode: true) {
+                guard sent < frames else { return nil }
+                sent += 1
+                return message.encoded(requestID: UInt32(truncatingIfNeeded: sent))
+            })
+            var rawSent = 0
+            raw.append(try WireTransfer.run(totalBytes: total, decode: false) {
+                guard rawSent < frames else { return nil }
+                rawSent += 1
+                return sample
+            })
+        }
+        let gigabytes = Double(total) / 1e9
+        let label = "\(sample.count / 1024) KiB frames x \(frames)"
+        BenchReport.rate("wire framed \(label)", amount: gigabytes, seconds: framed, unit: "GB/s")
+        BenchReport.rate("wire raw \(label)", amount: gigabytes, seconds: raw, unit: "GB/s")
+        BenchReport.result("wire framed/raw \(label)", best: (raw.min() ?? 1) / (framed.min() ?? 1),
+                           median: BenchClock.median(raw) / BenchClock.median(framed), unit: "x")
+    }
+
+    private func small(batched: Bool) throws {
+        let message = Message.assign(Assignment(epoch: 1, phase: .score, shard: 7, attempt: 0, rowStart: 28_672, rowCount: 4096))
+        let sample = message.encoded(requestID: 1)
+        let perWrite = batched ? max(1, batchBytes / sample.count) : 1
+        let writes = max(1, smallFrames / perWrite)
+        let frames = writes * perWrite
+        let total = frames * sample.count
+        let rawChunk = [UInt8]((0..<perWrite).flatMap { _ in sample })
+        var framed: [Double] = [], raw: [Double] = []
+        for _ in 0..<repeats {
+            var sent = 0
+            framed.append(try WireTransfer.run(totalBytes: total, decode: true) {
+                guard sent < writes else { return nil }
+                sent += 1
+                if perWrite == 1 { return message.encoded(requestID: UInt32(truncatingIfNeeded: sent)) }
+                var chunk: [UInt8] = []
+                chunk.reserveCapacity(perWrite * sample.count)
+                for index in 0..<perWrite {
+                    chunk.append(contentsOf: message.encoded(requestID: UInt32(truncatingIfNeeded: sent * perWrite + index)))
+                }
+                return chunk
+            })
+            var rawSent = 0
+            raw.append(try WireTransfer.run(totalBytes: total, decode: false) {
+                guard rawSent < writes else { return nil }
+                rawSent += 1
+                return rawChunk
+            })
+        }
+        let label = "\(sample.count)-byte frames x \(frames), " + (batched ? "\(perWrite) per write" : "one write each")
+        BenchReport.rate("wire framed \(label)", amount: Double(frames), seconds: framed, unit: "frames/s")
+        BenchReport.rate("wire raw \(label)", amount: Double(frames), seconds: raw, unit: "frames/s")
+        BenchReport.result("wire framed/raw \(label)", best: (raw.min() ?? 1) / (framed.min() ?? 1),
+                           median: BenchClock.median(raw) / BenchClock.median(framed), unit: "x")
+    }
+}
+
+/// Doubles in [0, 1) from a SplitMix64 stream (SieveData's generator is not needed here).
+struct SplitMix64Like {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
+
+/// One transfer from a sender thread to a receiver thread over loopback TCP.
+enum WireTransfer {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Sends the chunks `produce` returns (until nil) and returns the seconds from the first
+    /// write to the receipt of the last of `totalBytes` bytes. With `decode`, the receiver
+    /// decodes every frame and message; a decoding error fails the run.
+    static func run(totalBytes: Int, decode: Bool, produce: @escaping () -> [UInt8]?) throws -> Double {
+        let state = TransferState()
+        let portReady = DispatchSemaphore(value: 0)
+        let receiver = Thread {
+            do {
+                let loop = try EventLoop()
+                let listener = try TCPListener(loop: loop, endpoint: Endpoint(host: "127.0.0.1", port: 0))
+                state.port = listener.localPort
+                try listener.listen { connection in
+                    listener.close()
+                    var decoder = FrameDecoder()
+                    var received = 0
+                    connection.onRead = { [unowned connection] bytes in
+                        received += bytes.count
+                        state.received = received
+                        if decode {
+                            decoder.append(bytes)
+                            do {
+                                while try decoder.nextMessage() != nil {
+                                    state.frames += 1
+                                }
+                            } catch {
+                                state.error = "\(error)"
+                                connection.close()
+                                return
+                            }
+                        }
+                        if received >= totalBytes {
+                            state.end = BenchClock.now()
+                            connection.close()
+                        }
+                    }
+                    connection.startReading()
+                }
+                portReady.signal()  // only now: a connect before listen is refused
+                loop.run()
+                loop.shutdown()
+            } catch {
+                state.error = "receiver: \(error)"
+                portReady.signal()
+            }
+            state.receiverDone.signal()
+        }
+        receiver.start()
+        portReady.wait()
+        guard state.error == nil else { throw Failure(description: state.error!) }
+        let sender = Thread {
+            do {
+                let loop = try EventLoop()
+                TCPConnection.connect(loop: loop, to: Endpoint(host: "127.0.0.1", port: state.port)) { result in
+                    let connection: TCPConnection
+                    switch result {
+                    case let .success(opened): connection = opened
+                    case let .failure(error):
+                        state.error = "connect to port \(state.port) failed: \(error)"
+                        return
+                    }
+                    // Keep writing while the kernel takes everything; once something is queued,
+                    // wait for it to drain, so the sender never holds more than one chunk.
+                    let pump = { [unowned connection] in
+                        while connection.queuedBytes == 0, let chunk = produce() {
+                            connection.write(chunk)
+                        }
+                    }
+                    connection.onDrain = pump
+                    connection.onRead = { _ in }
+                    connection.onClose = { _ in }
+                    connection.startReading()  // sees the receiver's close, which ends this loop
+                    state.start = BenchClock.now()
+                    pump()
+                }
+                loop.run()
+                loop.shutdown()
+            } catch {
+                state.error = "sender: \(error)"
+            }
+            state.senderDone.signal()
+        }
+        sender.start()
+        state.senderDone.wait()
+        if state.receiverDone.wait(timeout: .now() + 30) == .timedOut {
+            throw Failure(description: "the receiver did not finish: \(state.received) of \(totalBytes) bytes, error \(state.error ?? "none")")
+        }
+        if let error = state.error { throw Failure(description: error) }
+        return state.end - state.start
+    }
+}
+
+private final class TransferState: @unchecked Sendable {
+    var port = 0
+    var start = 0.0
+    var end = 0.0
+    var frames = 0
+    var received = 0
+    var error: String?
+    let senderDone = DispatchSemaphore(value: 0)
+    let receiverDone = DispatchSemaphore(value: 0)
+}
