@@ -3,7 +3,7 @@ SWIFT ?= swift
 DEMO_OUT ?= demo-out
 BIN = .build/release/gradsieve
 
-.PHONY: setup build release demo test clean
+.PHONY: setup build release demo test bench clean
 
 # Installs the system libraries (Debian) when they are missing.
 setup:
@@ -30,6 +30,10 @@ demo: release
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The benchmark of docs/benchmarks.md (about 15 minutes and 12 GB of disk; prints a table).
+bench: setup
+	scripts/bench.sh
 
 clean:
 	rm -rf .build $(DEMO_OUT)
