@@ -3,7 +3,7 @@ SWIFT ?= swift
 DEMO_OUT ?= demo-out
 BIN = .build/release/gradsieve
 
-.PHONY: setup build release demo demo-pool test clean
+.PHONY: setup build release demo demo-pool test bench clean
 
 # Installs the system libraries (Debian) when they are missing: libuv for the network layer,
 # OpenBLAS for the built-in policy's matrix products.
@@ -41,6 +41,10 @@ test: setup
 	bash scripts/check-deploy.sh
 	python3 -m pip install --quiet ./python pytest
 	GRADSIEVE_BIN=$(CURDIR)/.build/debug/gradsieve python3 -m pytest python/tests -q
+
+# The benchmark of docs/benchmarks.md (about 15 minutes and 12 GB of disk; prints a table).
+bench: setup
+	scripts/bench.sh
 
 clean:
 	rm -rf .build $(DEMO_OUT)

@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers (the arrow is "may import"), as docs/architecture.md explains:
 //   gradsieve (CLI) -> SieveCluster -> SieveUV -> CLibUV
-//                                  \-> SieveWire, SieveSelect -> SieveKernels, SieveData
+//                                  \-> SieveWire, SieveSelect -> SieveKernels -> CSieveKernels, SieveData
 let package = Package(
     name: "gradsieve",
     platforms: [.macOS(.v13)],
