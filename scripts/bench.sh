@@ -66,8 +66,9 @@ if has kernels; then
     done
     for round in $(seq "$ROUNDS"); do
         log "kernels round $round/$ROUNDS (load $(cut -d' ' -f1 /proc/loadavg))"
-        run "$BIN" bench kernels --data "$DATA/k-f32" --data "$DATA/k-f16" --data "$DATA/k-bf16" --repeats 5 \
-            $( [[ $round == 1 ]] && echo --portable )
+        portable=()
+        [[ $round == 1 ]] && portable=(--portable)
+        run "$BIN" bench kernels --data "$DATA/k-f32" --data "$DATA/k-f16" --data "$DATA/k-bf16" --repeats 5 "${portable[@]}"
         for dtype in f32 f16 bf16; do run python3 scripts/bench_numpy.py "$DATA/k-$dtype" 3 2>/dev/null; done
     done
 fi
@@ -86,10 +87,10 @@ if has e2e; then
     need_gb $(( E2E_ROWS * E2E_DIM * 2 / 1000000000 + 2 ))
     generate "$DATA/e2e" "$E2E_ROWS" "$E2E_DIM" f16 --validation 256
     log "end to end: $(du -sh "$DATA/e2e" | cut -f1) pool"
-    for config in "1 1" "1 2" "2 1"; do
-        set -- $config
-        log "select --workers $1 --slots $2"
-        run python3 scripts/bench_run.py e2e "$BIN" "$DATA/e2e" "$DATA/e2e-out" "$1" "$2" "$E2E_RUNS"
+    for config in 1:1 1:2 2:1; do
+        workers=${config%:*} slots=${config#*:}
+        log "select --workers $workers --slots $slots"
+        run python3 scripts/bench_run.py e2e "$BIN" "$DATA/e2e" "$DATA/e2e-out" "$workers" "$slots" "$E2E_RUNS"
     done
     [[ "${KEEP:-0}" == 1 ]] || rm -rf "$DATA/e2e" "$DATA/e2e-out"
 fi
