@@ -59,7 +59,7 @@ struct RowScorer {
                     }
                 }
             }
-            (pool as? Pool)?.releasePages(bytes)
+            pool.releasePages(bytes)
         }
         for index in 0..<segment.count {
             let dot = dots[index], norm = norms[index]

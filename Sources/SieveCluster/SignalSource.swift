@@ -20,12 +20,18 @@ public protocol SignalSource: AnyObject, Sendable {
     func signal(_ name: String, _ segment: RowSegment) throws -> [Float]?
     /// What to name in an error about a row of this segment (a file path, or the live source).
     func origin(of segment: RowSegment, validation: Bool) -> String
+    /// Gives back the memory of grad bytes a shard is done with (a memory map drops its pages),
+    /// so a worker's footprint follows the shards in flight, not the pool.
+    func releasePages(_ bytes: UnsafeRawBufferPointer)
 }
 
 extension SignalSource {
     public var hasSuccess: Bool { tensorNames.contains("success") }
 
     public func location(ofRow row: Int) -> RowSegment { segments(rows: row..<(row + 1))[0] }
+
+    /// Sources that hold nothing mapped (live signals) have nothing to give back.
+    public func releasePages(_ bytes: UnsafeRawBufferPointer) {}
 }
 
 extension Pool: SignalSource {
