@@ -15,9 +15,8 @@ extension CoordinatorCore {
 
     mutating func beginTraining(_ epoch: Int, curriculum: [Int], _ out: inout [CoordinatorDirective]) {
         guard let plan = configuration.training, training != nil else { return }
-        let rows = Array(repeating: curriculum, count: max(plan.passes, 1)).flatMap { $0 }
         training!.curriculum = curriculum
-        training!.batches = stride(from: 0, to: rows.count, by: plan.batchSize).map { Array(rows[$0..<min($0 + plan.batchSize, rows.count)]) }
+        training!.batches = plan.batches(curriculum: curriculum)
         training!.rewardSum = 0
         training!.rewardCount = 0
         training!.steps = 0

@@ -13,15 +13,30 @@ public struct TrainingPlan: Sendable, Equatable {
     public var learningRate: Float
     /// Passes over the curriculum per epoch.
     public var passes: Int
+    /// GRPO steps per epoch. When set, the curriculum is repeated in order until this many
+    /// batches are filled, whatever `passes` says: a full-data baseline then takes exactly the
+    /// steps (and rollouts) a selected curriculum takes.
+    public var stepsPerEpoch: Int?
 
     public init(batchSize: Int = 32, taskRows: Int = 8, testRows: Int = 512, evaluationTaskRows: Int = 64,
-                learningRate: Float = 1e-3, passes: Int = 1) {
+                learningRate: Float = 1e-3, passes: Int = 1, stepsPerEpoch: Int? = nil) {
         self.batchSize = batchSize
         self.taskRows = taskRows
         self.testRows = testRows
         self.evaluationTaskRows = evaluationTaskRows
         self.learningRate = learningRate
         self.passes = passes
+        self.stepsPerEpoch = stepsPerEpoch
+    }
+
+    /// The epoch's GRPO batches: `passes` runs through the curriculum in order, cut into batches
+    /// of `batchSize` (the last may be short); or, with `stepsPerEpoch`, exactly that many full
+    /// batches of the curriculum repeated in order.
+    public func batches(curriculum: [Int]) -> [[Int]] {
+        guard !curriculum.isEmpty else { return [] }
+        let total = stepsPerEpoch.map { $0 * batchSize } ?? curriculum.count * max(passes, 1)
+        let rows = (0..<total).map { curriculum[$0 % curriculum.count] }
+        return stride(from: 0, to: rows.count, by: batchSize).map { Array(rows[$0..<min($0 + batchSize, rows.count)]) }
     }
 
     /// The seed of step `step` of `epoch`'s rollouts, apart from every scoring epoch's.

@@ -19,7 +19,7 @@ public struct WarmUpRecipe: Sendable, Equatable {
     public var seed: UInt64
 
     public init(config: TransformerConfig = .default, policySeed: UInt64 = 1,
-                tasks: TaskConfig = TaskConfig(seed: 0x5741_524D), problems: Range<Int> = 0..<2000,
+                tasks: TaskConfig = TaskConfig(seed: 0x5741_524D), problems: Range<Int> = 0..<20_000,
                 steps: Int = 2000, batchSize: Int = 64, learningRate: Float = 3e-3, seed: UInt64 = 1) {
         self.config = config
         self.policySeed = policySeed
@@ -29,6 +29,25 @@ public struct WarmUpRecipe: Sendable, Equatable {
         self.batchSize = batchSize
         self.learningRate = learningRate
         self.seed = seed
+    }
+
+    /// Every setting that changes the resulting weights, as text.
+    public var summary: String {
+        let c = config, t = tasks
+        return "v\(c.vocabulary) t\(c.context) w\(c.width) l\(c.layers) h\(c.heads) m\(c.mlpMultiplier) policy-seed \(policySeed) "
+            + "task-seed \(t.seed) prefix \(t.prefix) problems \(problems.lowerBound)..<\(problems.upperBound) steps \(steps) "
+            + "batch \(batchSize) lr \(learningRate) seed \(seed)"
+    }
+
+    /// A file name for this recipe's checkpoint, `warm-start-<16 hex digits>.ckpt` (FNV-1a of
+    /// `summary`): a cache keyed by the recipe, so a changed recipe never reuses stale weights.
+    public var checkpointName: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in summary.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return "warm-start-" + String(repeating: "0", count: 16 - hex.count) + hex + ".ckpt"
     }
 
     /// The recipe of docs/policy.md.

@@ -48,6 +48,10 @@ struct Demo: ParsableCommand {
 
     var tierWeights: [Double] { tiers.split(separator: ",").compactMap { Double($0) } }
 
+    /// GRPO steps per epoch, the same for every method and for the full-data baseline: `passes`
+    /// runs over a `budget`-row curriculum in batches of `batch`.
+    var stepsPerEpoch: Int { (budget * passes + batch - 1) / batch }
+
     @Option(help: "Trusted validation problems (always clean).")
     var validation: Int = 128
 

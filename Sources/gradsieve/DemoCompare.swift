@@ -1,8 +1,9 @@
 import Foundation
 import Logging
 
-/// `demo --compare`: random and every live method from the same warm start, with the same
-/// number of GRPO steps and rollouts, over several seeds; a table in OUT/compare.md.
+/// `demo --compare`: the full-data baseline, random and every live method from the same warm
+/// start, with the same number of GRPO steps and rollouts, over several seeds; a table in
+/// OUT/compare.md.
 struct DemoCompare {
     let demo: Demo
     let warm: String
@@ -10,12 +11,15 @@ struct DemoCompare {
 
     func run() throws {
         var results: [String: [[DemoRun.Line]]] = [:]
-        for method in DemoRun.liveMethods {
+        for arm in Self.arms {
             for seed in 1...UInt64(demo.seeds) {
-                let directory = demo.out + "/\(method)/seed-\(seed)"
-                print("compare: \(method), seed \(seed)")
-                let lines = try DemoRun(demo: demo, method: method, seed: seed, directory: directory, warm: warm, logger: logger).run(printing: false)
-                results[method, default: []].append(lines)
+                let directory = demo.out + "/\(arm)/seed-\(seed)"
+                print("compare: \(arm), seed \(seed)")
+                let run = arm == "full"
+                    ? DemoRun.fullData(demo: demo, seed: seed, directory: directory, warm: warm, logger: logger)
+                    : DemoRun(demo: demo, method: arm, seed: seed, directory: directory, warm: warm, logger: logger)
+                let lines = try run.run(printing: false)
+                results[arm, default: []].append(lines)
                 print(String(format: "  test accuracy by epoch: %@", lines.map { String(format: "%.3f", $0.test_accuracy) }.joined(separator: " ")))
             }
         }
@@ -24,28 +28,40 @@ struct DemoCompare {
         print(text)
     }
 
+    /// The runs of a comparison: the full-data baseline, then every live method.
+    static let arms = ["full"] + DemoRun.liveMethods
+
     /// Mean and spread (sample standard deviation) of test accuracy per method and epoch, and the
-    /// first epoch at which each method's mean reaches random's final mean accuracy.
+    /// GRPO steps after which each method's mean first reaches the full-data baseline's final
+    /// mean accuracy (at epoch granularity: accuracy is measured once per epoch).
     func table(_ results: [String: [[DemoRun.Line]]]) -> String {
         let epochs = 0...demo.epochs
         var text = "# Test accuracy by method and epoch\n\n"
         text += "`gradsieve demo --compare --out \(demo.out) --seeds \(demo.seeds)` (pool \(demo.pool), budget \(demo.budget), "
         text += "label noise \(demo.labelNoise), \(demo.epochs) epochs, \(demo.passes) passes, batch \(demo.batch), \(demo.rollouts) rollouts, \(demo.workers) workers). "
-        text += "Mean ± standard deviation over \(demo.seeds) seed(s); epoch 0 is the shared warm start. Every method takes the same "
-        text += "number of GRPO steps and rollouts per epoch; `random` is the full-data baseline at equal steps (a uniform draw "
-        text += "from the whole pool each epoch).\n\n"
-        text += "| method | " + epochs.map { "epoch \($0)" }.joined(separator: " | ") + " | steps to random's final accuracy |\n"
+        text += "Mean ± standard deviation over \(demo.seeds) seed(s); epoch 0 is the shared warm start. Every run takes the same "
+        text += "\(demo.stepsPerEpoch) GRPO steps of \(demo.batch) problems × \(demo.rollouts) rollouts per epoch; `full` is the full-data "
+        text += "baseline (every one of the \(demo.pool) pool problems each epoch, in a fresh random order, for those same steps), "
+        text += "`random` a uniform draw of \(demo.budget) problems each epoch. Test accuracy is greedy decoding on \(demo.test) "
+        text += "held-out clean problems.\n\n"
+        text += "| method | " + epochs.map { "epoch \($0)" }.joined(separator: " | ") + " | steps to full-data accuracy |\n"
         text += "|---|" + epochs.map { _ in "---|" }.joined() + "---|\n"
-        let target = mean(results["random"] ?? [], epoch: demo.epochs)
-        let stepsPerEpoch = (demo.budget * demo.passes + demo.batch - 1) / demo.batch
-        for method in DemoRun.liveMethods {
-            let runs = results[method] ?? []
+        let target = mean(results["full"] ?? [], epoch: demo.epochs)
+        for arm in Self.arms {
+            let runs = results[arm] ?? []
             let cells = epochs.map { epoch -> String in
                 let values = runs.compactMap { $0.first { $0.epoch == epoch }?.test_accuracy }
                 return String(format: "%.3f ± %.3f", average(values), spread(values))
             }
-            let reach = epochs.dropFirst().first { mean(runs, epoch: $0) >= target }.map { "\($0 * stepsPerEpoch)" } ?? "not reached"
-            text += "| \(method) | " + cells.joined(separator: " | ") + " | \(reach) |\n"
+            let reach = epochs.dropFirst().first { mean(runs, epoch: $0) >= target }.map { "\($0 * demo.stepsPerEpoch)" } ?? "not reached"
+            text += "| \(arm) | " + cells.joined(separator: " | ") + " | \(reach) |\n"
+        }
+        text += "\nPer run (test accuracy after epochs 0 to \(demo.epochs)):\n\n"
+        text += "| method | " + (1...demo.seeds).map { "seed \($0)" }.joined(separator: " | ") + " |\n"
+        text += "|---|" + (1...demo.seeds).map { _ in "---|" }.joined() + "\n"
+        for arm in Self.arms {
+            let runs = results[arm] ?? []
+            text += "| \(arm) | " + runs.map { $0.map { String(format: "%.3f", $0.test_accuracy) }.joined(separator: " ") }.joined(separator: " | ") + " |\n"
         }
         return text
     }

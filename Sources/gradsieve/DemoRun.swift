@@ -13,10 +13,34 @@ struct DemoRun {
 
     let demo: Demo
     let method: String
+    /// The name the run's lines carry: the method, or `full` for the full-data baseline (random
+    /// with the whole pool as its curriculum).
+    var label: String
+    /// Curriculum size per epoch.
+    var budget: Int
     let seed: UInt64
     let directory: String
     let warm: String
     let logger: Logger
+
+    init(demo: Demo, method: String, seed: UInt64, directory: String, warm: String, logger: Logger,
+         label: String? = nil, budget: Int? = nil) {
+        self.demo = demo
+        self.method = method
+        self.seed = seed
+        self.directory = directory
+        self.warm = warm
+        self.logger = logger
+        self.label = label ?? method
+        self.budget = budget ?? demo.budget
+    }
+
+    /// The full-data baseline: every pool row each epoch (in a fresh random order), for the
+    /// same number of GRPO steps as a `--budget` curriculum.
+    static func fullData(demo: Demo, seed: UInt64, directory: String, warm: String, logger: Logger) -> DemoRun {
+        DemoRun(demo: demo, method: "random", seed: seed, directory: directory, warm: warm, logger: logger,
+                label: "full", budget: demo.pool)
+    }
 
     struct Line: Codable {
         var epoch: Int
@@ -27,11 +51,12 @@ struct DemoRun {
         var seconds: Double
     }
 
-    /// The warm-start checkpoint in `directory`, made once by the standard warm-up and reused.
+    /// The warm-start checkpoint in `directory`, made once by the standard warm-up and reused
+    /// (named by the recipe, so another recipe never picks up these weights).
     static func warmStart(in directory: String, steps: Int) throws -> String {
         var recipe = WarmUpRecipe.standard
         recipe.steps = steps
-        let path = directory + (steps == WarmUpRecipe.standard.steps ? "/warm-start.ckpt" : "/warm-start-\(steps).ckpt")
+        let path = directory + "/" + recipe.checkpointName
         if FileManager.default.fileExists(atPath: path) { return path }
         print("warm-up: supervised training on clean problems (once; cached in \(path))")
         let started = Date()
@@ -57,18 +82,18 @@ struct DemoRun {
         let live = try LiveSignals(manifestPath: manifestPath)
         let started = Date()
         let testProblems = ArithmeticTasks.problems(.test, 0..<demo.test, config: manifest.tasks)
-        var lines = [Line(epoch: 0, method: method, selected: 0, train_reward: 0,
+        var lines = [Line(epoch: 0, method: label, selected: 0, train_reward: 0,
                           test_accuracy: Evaluation.accuracy(policy: live.currentPolicy, problems: testProblems), seconds: 0)]
-        if printing { print(String(format: "epoch 0  %@  warm start          test accuracy %.3f", method, lines[0].test_accuracy)) }
+        if printing { print(String(format: "epoch 0  %@  warm start          test accuracy %.3f", label, lines[0].test_accuracy)) }
         let chosen = SelectionMethod(rawValue: method)!
         var configuration = RunConfiguration(
-            method: chosen, parameters: MethodParameters(budget: demo.budget, seed: seed,
+            method: chosen, parameters: MethodParameters(budget: budget, seed: seed,
                                                          gainrl: GainRLParameters(n: 500, alpha: 2, beta: 0.5, sigma: Double(demo.pool) / 4, maxShift: 1000)),
             epochs: demo.epochs, expectWorkers: demo.workers, shardRows: 128, validationShardRows: 32,
-            dataPath: LiveManifest.scheme + manifestPath, runID: "demo-\(method)-\(seed)", heartbeatMillis: 500,
+            dataPath: LiveManifest.scheme + manifestPath, runID: "demo-\(label)-\(seed)", heartbeatMillis: 500,
             workerTimeoutMillis: 60_000)
         configuration.training = TrainingPlan(batchSize: demo.batch, testRows: demo.test, learningRate: demo.learningRate,
-                                              passes: demo.passes)
+                                              passes: demo.passes, stepsPerEpoch: demo.stepsPerEpoch)
         let shape = PoolShape(rows: demo.pool, validationRows: demo.validation, dimension: demo.projDim, fingerprint: live.fingerprint)
         let ids = (0..<demo.pool).map { String(format: "train-%06d", $0) }
         let output = RunOutput(directory: directory, ids: ids)
@@ -80,12 +105,12 @@ struct DemoRun {
         service.onMetrics = { metrics in
             let seconds = Date().timeIntervalSince(epochStart)
             epochStart = Date()
-            let line = Line(epoch: metrics.epoch, method: method, selected: metrics.selected, train_reward: metrics.trainReward,
+            let line = Line(epoch: metrics.epoch, method: label, selected: metrics.selected, train_reward: metrics.trainReward,
                             test_accuracy: metrics.testAccuracy, seconds: (seconds * 100).rounded() / 100)
             lines.append(line)
             if printing {
                 print(String(format: "epoch %d  %@  scored %d  curriculum %d  train reward %.3f  test accuracy %.3f  %.1f s",
-                             metrics.epoch, method, demo.pool, metrics.selected, metrics.trainReward, metrics.testAccuracy, seconds))
+                             metrics.epoch, label, demo.pool, metrics.selected, metrics.trainReward, metrics.testAccuracy, seconds))
             }
             try? Self.writeMetrics(lines, to: directory + "/metrics.jsonl")
         }
