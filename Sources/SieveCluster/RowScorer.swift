@@ -31,7 +31,7 @@ struct RowScorer {
             switch method {
             case .gradalign, .learnalign: try gradientScores(segment, into: &values)
             case .limr where gathersSuccess:
-                values += try SignalCheck.successRates(pool, segment).map(Double.init)
+                values += try SignalCheck.successOnly(pool, segment).map(Double.init)
             case .limr: try limrScores(segment, into: &values)
             case .gainrl:
                 let angles = try SignalCheck.angles(pool, segment), success = try SignalCheck.successRates(pool, segment)

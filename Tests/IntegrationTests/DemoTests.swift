@@ -42,7 +42,7 @@ final class DemoTests: XCTestCase {
             try harness.run(["demo", "--out", harness.path(method), "--workers", "\(workers)", "--epochs", "3", "--pool", "128",
                              "--budget", "32", "--batch", "16", "--validation", "16", "--test", "48", "--rollouts", "4",
                              "--proj-dim", "32", "--warm-steps", "40", "--tiers", "1,1,0,0,0", "--method", method,
-                             "--limr-history-epochs", "2"])
+                             "--limr-history-epochs", "2", "--passes", "1"])
         }
         let limr = try demo("limr", workers: 2)
         XCTAssertEqual(limr.status, 0, limr.stderr)

@@ -67,8 +67,10 @@ final class LiveSignalsTests: XCTestCase {
         let task = ShardTask(work: .shard(assignment), method: "limr", requestID: 1, reference: ReferenceVector(epoch: 1, exact: []))
         guard case let .scores(columns, values) = ShardComputer.compute(task, pool: source) else { return XCTFail("no scores") }
         XCTAssertEqual(columns, ["success"])
+        // Computed from the rollouts alone first; the full signals (gradients too) agree.
         let success = try source.signal("success", RowSegment(file: 0, fileRow: 8, row: 8, count: 12))!
         XCTAssertEqual(values, success.map(Double.init))
+        XCTAssertTrue(success.contains { $0 > 0 && $0 < 1 }, "some rows are mixed")
         // With a reward mean, limr scores need the rewards a live source does not have.
         let scored = ShardTask(work: .shard(assignment), method: "limr", requestID: 1, reference: ReferenceVector(epoch: 1, exact: [3, 4]))
         guard case .failed = ShardComputer.compute(scored, pool: source) else { return XCTFail("rewards are not live signals") }
