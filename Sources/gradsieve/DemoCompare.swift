@@ -33,7 +33,8 @@ struct DemoCompare {
         text += "label noise \(demo.labelNoise), \(demo.epochs) epochs, \(demo.passes) passes, batch \(demo.batch), \(demo.rollouts) rollouts, \(demo.workers) workers). "
         text += "Mean ± standard deviation over \(demo.seeds) seed(s); epoch 0 is the shared warm start. Every method takes the same "
         text += "number of GRPO steps and rollouts per epoch; `random` is the full-data baseline at equal steps (a uniform draw "
-        text += "from the whole pool each epoch).\n\n"
+        text += "from the whole pool each epoch). `limr` builds its reward history from each epoch's success and trains on random's "
+        text += "draw for its first \(demo.limrHistoryEpochs) epoch(s), so it matches random until then.\n\n"
         text += "| method | " + epochs.map { "epoch \($0)" }.joined(separator: " | ") + " | steps to random's final accuracy |\n"
         text += "|---|" + epochs.map { _ in "---|" }.joined() + "---|\n"
         let target = mean(results["random"] ?? [], epoch: demo.epochs)
