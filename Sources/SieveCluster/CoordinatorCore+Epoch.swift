@@ -8,9 +8,17 @@ extension CoordinatorCore {
         lastEpoch = epoch
         broadcastWeights(epoch: epoch, &out)
         reference = []
+        referenceAnnounced = false
+        curriculumScores = nil
         scoreColumns = []
         scoreValues = []
-        if let reduction = configuration.method.reduction {
+        if buildsLIMRHistory {
+            // No reduction: the score step gathers every row's success into the history, and
+            // the empty reference tells the workers that this is what limr's score step is.
+            out.append(.log(.info, "epoch \(epoch): limr without rewards: gathering every row's success for the history"))
+            announceReference(epoch, &out)
+            beginScoring(epoch, &out)
+        } else if let reduction = configuration.method.reduction {
             let layout = self.layout(for: .reduce(reduction))
             out.append(.log(.info, "epoch \(epoch): \(EpochStep.reduce(reduction).name) over \(layout.total) rows in \(layout.count) shard(s)"))
             partialSums = Array(repeating: nil, count: layout.count)
@@ -244,11 +252,21 @@ extension CoordinatorCore {
             break
         }
         reference = total
+        announceReference(epoch, &out)
+        beginScoring(epoch, &out)
+    }
+
+    /// Sends the epoch's reference to every ready worker (and, from now on, to late joiners).
+    mutating func announceReference(_ epoch: Int, _ out: inout [CoordinatorDirective]) {
+        referenceAnnounced = true
         for id in peers.keys.sorted() where peers[id]!.state == .ready {
             out.append(.send(id, .reference(Reference(epoch: UInt32(epoch), vector: reference)), requestID: 0))
         }
-        beginScoring(epoch, &out)
     }
+
+    /// limr on data without `rewards` (a live policy, a followed epoch that carries none): the
+    /// coordinator keeps the reward history itself, from each epoch's success.
+    var buildsLIMRHistory: Bool { configuration.method == .limr && shape.rewardEpochs == 0 }
 
     mutating func beginScoring(_ epoch: Int, _ out: inout [CoordinatorDirective]) {
         out.append(.log(.info, "epoch \(epoch): scoring \(shape.rows) rows in \(trainingLayout.count) shard(s)"))
@@ -290,18 +308,60 @@ extension CoordinatorCore {
         guard let epoch = currentEpoch else { return }
         let parameters = configuration.parameters
         let wanted = parameters.budget.map { parameters.diversity ? $0 * parameters.poolFactor : $0 }
+        if buildsLIMRHistory { return selectFromHistory(epoch, budget: wanted, &out) }
         let selection = EpochSelection.select(method: configuration.method, parameters: parameters, budget: wanted,
                                               epoch: epoch, mu: gainrlMu, rows: shape.rows, column: column)
         switch selection {
         case let .failure(error):
             fail("\(error)", &out)
         case let .success(rows):
-            guard parameters.diversity, let budget = parameters.budget, rows.count > budget else {
-                finishEpoch(rows, facilityLocationValue: nil, &out)
-                return
-            }
-            startDiversity(epoch, candidates: rows, budget: budget, &out)
+            selected(epoch, rows, &out)
         }
+    }
+
+    /// The method's selection is made: the curriculum, or GreeDi's candidates.
+    mutating func selected(_ epoch: Int, _ rows: [Int], _ out: inout [CoordinatorDirective]) {
+        let parameters = configuration.parameters
+        guard parameters.diversity, let budget = parameters.budget, rows.count > budget else {
+            finishEpoch(rows, facilityLocationValue: nil, &out)
+            return
+        }
+        startDiversity(epoch, candidates: rows, budget: budget, &out)
+    }
+
+    /// limr from the history: the epoch's success joins it, then `LIMRHistory.select` draws
+    /// random's rows while fewer than `--limr-history-epochs` earlier epochs are recorded, and
+    /// scores every row from the earlier epochs after that. The score table becomes
+    /// success (warm-up) or score, distance, success.
+    mutating func selectFromHistory(_ epoch: Int, budget: Int?, _ out: inout [CoordinatorDirective]) {
+        let parameters = configuration.parameters
+        guard let success = column("success") else {
+            fail("limr: workers sent no success column for the history", &out)
+            return
+        }
+        limrHistory.record(epoch: epoch, success: success.map { Float($0) })
+        let selection: LIMRHistory.Selection
+        do {
+            selection = try limrHistory.select(epoch: epoch, minimumEpochs: parameters.limrHistoryEpochs,
+                                               threshold: parameters.threshold, budget: budget, seed: parameters.seed)
+        } catch {
+            fail("\(error) (over the success history of epochs \(limrHistory.epochs(before: epoch)))", &out)
+            return
+        }
+        if let scores = selection.scores, let distances = selection.distances {
+            out.append(.log(.info, "epoch \(epoch): limr scores from the success history of epoch(s) \(selection.historyEpochs)"))
+            scoreColumns = ["score", "distance", "success"]
+            var table = [Double](repeating: 0, count: shape.rows * 3)
+            for row in 0..<shape.rows { (table[3 * row], table[3 * row + 1], table[3 * row + 2]) = (scores[row], distances[row], success[row]) }
+            scoreValues = table
+        } else {
+            let have = limrHistory.epochs(before: epoch).count
+            out.append(.log(.info, "epoch \(epoch): limr has \(have) of \(parameters.limrHistoryEpochs) epoch(s) of success history; this epoch's curriculum is random's draw"))
+            scoreColumns = ["success"]
+            scoreValues = success
+            curriculumScores = [Double](repeating: 0, count: shape.rows)
+        }
+        selected(epoch, selection.rows, &out)
     }
 
     mutating func startDiversity(_ epoch: Int, candidates: [Int], budget: Int, _ out: inout [CoordinatorDirective]) {
@@ -338,7 +398,7 @@ extension CoordinatorCore {
     /// Hands the epoch to the shell to write, and moves GAIN-RL's centre for the next epoch.
     mutating func finishEpoch(_ picked: [Int], facilityLocationValue: Double?, _ out: inout [CoordinatorDirective]) {
         guard let epoch = currentEpoch else { return }
-        let scores = scoreColumns.isEmpty ? [Double](repeating: 0, count: shape.rows) : column(scoreColumns[0])!
+        let scores = curriculumScores ?? (scoreColumns.isEmpty ? [Double](repeating: 0, count: shape.rows) : column(scoreColumns[0])!)
         let aligns = configuration.method == .gradalign || configuration.method == .learnalign
         let norm = aligns ? reference.reduce(0) { $0 + $1 * $1 }.squareRoot() : nil
         let usedMu = configuration.method == .gainrl ? gainrlMu : nil

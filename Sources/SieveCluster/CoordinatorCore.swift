@@ -24,6 +24,14 @@ public struct CoordinatorCore {
     var work = PhaseWork(shards: 0)
     var partialSums: [[Double]?] = []
     var reference: [Double] = []
+    /// Whether this epoch's reference went out (late joiners get it too); limr's is empty when
+    /// the epoch has no `rewards` and the score step gathers the success history instead.
+    var referenceAnnounced = false
+    /// limr without `rewards`: every row's success in each epoch so far.
+    var limrHistory: LIMRHistory
+    /// The scores curriculum.jsonl shows when they are not the table's column 0 (limr's random
+    /// warm-up epochs show 0, as random does).
+    var curriculumScores: [Double]?
     var scoreColumns: [String] = []
     var scoreValues: [Double] = []
     var pendingCurriculum: CurriculumMessage?
@@ -83,6 +91,7 @@ public struct CoordinatorCore {
         self.shape = shape
         validationLayout = ShardLayout(total: shape.validationRows, size: configuration.validationShardRows)
         trainingLayout = ShardLayout(total: shape.rows, size: configuration.shardRows)
+        limrHistory = LIMRHistory(rowCount: shape.rows)
     }
 
     /// A live run: the coordinator holds the policy's weights and trains them between epochs.
@@ -148,6 +157,30 @@ public struct CoordinatorCore {
             }
         }
         epochRecords.sort { $0.epoch < $1.epoch }
+        // limr's success history of the finished epochs, from their journaled score results.
+        for record in epochRecords {
+            if let success = Self.successColumn(restored.results[record.epoch] ?? [], rows: shape.rows) {
+                limrHistory.record(epoch: record.epoch, success: success)
+            }
+        }
+    }
+
+    /// Every row's `success` from an epoch's score results (the first result for each row), or
+    /// nil when they carry no such column or leave a row uncovered.
+    static func successColumn(_ results: [Message], rows: Int) -> [Float]? {
+        var values = [Float](repeating: 0, count: rows)
+        var covered = [Bool](repeating: false, count: rows), coveredCount = 0
+        for case let .scores(scores) in results {
+            guard let column = scores.columns.firstIndex(of: "success") else { continue }
+            let width = scores.columns.count, start = Int(scores.rowStart)
+            guard start >= 0, start + Int(scores.rowCount) <= rows, scores.values.count == Int(scores.rowCount) * width else { continue }
+            for offset in 0..<Int(scores.rowCount) where !covered[start + offset] {
+                values[start + offset] = Float(scores.values[offset * width + column])
+                covered[start + offset] = true
+                coveredCount += 1
+            }
+        }
+        return coveredCount == rows && rows > 0 ? values : nil
     }
 
     /// The epoch follow mode waits for, if it is waiting.
@@ -267,7 +300,7 @@ public struct CoordinatorCore {
             else { out.append(.log(.info, "waiting for workers: \(readyCount) of \(configuration.expectWorkers) joined")) }
         case let .running(epoch, step) where step != .reduce(.validationSum) && step != .reduce(.trainingSum):
             broadcastWeights(epoch: epoch, to: [id], &out)
-            if !reference.isEmpty {
+            if referenceAnnounced {
                 out.append(.send(id, .reference(Reference(epoch: UInt32(epoch), vector: reference)), requestID: 0))
             }
             assignWork(&out)

@@ -91,6 +91,27 @@ public final class LiveSignals: SignalSource, @unchecked Sendable {
         }
     }
 
+    /// The rows' success from their rollouts alone (the same rollouts, so the same values, as
+    /// the full signals), without the gradients and angles nobody asked for; the full block
+    /// when it is already cached.
+    public func successOnly(_ segment: RowSegment) throws -> [Float]? {
+        lock.lock()
+        let key = CacheKey(validation: false, row: segment.row, count: segment.count, version: version, epoch: epoch)
+        if let hit = cache[key] {
+            lock.unlock()
+            return hit.success
+        }
+        let policy = self.policy, epoch = self.epoch
+        lock.unlock()
+        let rollouts = manifest.rollouts
+        return ArithmeticTasks.problems(.train, segment.row..<(segment.row + segment.count), config: manifest.tasks).map { problem in
+            // Rewards are 0 or 1, so the mean times G is the exact count of scored rollouts;
+            // dividing it in Float gives the very value `GRPO.signals` reports as success.
+            let mean = GRPO.meanReward(policy: policy, problems: [problem], rollouts: rollouts, seed: manifest.seed, epoch: epoch)
+            return Float((mean * Double(rollouts)).rounded()) / Float(rollouts)
+        }
+    }
+
     public func origin(of segment: RowSegment, validation: Bool) -> String {
         "live policy (\(validation ? "validation" : "train") problems \(segment.row)..<\(segment.row + segment.count), weights version \(version))"
     }

@@ -13,12 +13,16 @@ struct RowScorer {
         switch method {
         case .gradalign: return ["score", "cosine", "grad_norm"] + (pool.hasSuccess ? ["success"] : [])
         case .learnalign: return ["score", "learnability", "alignment", "grad_norm", "success"]
-        case .limr: return ["score", "distance"]
+        case .limr: return gathersSuccess ? ["success"] : ["score", "distance"]
         case .gainrl: return ["score", "angle", "success"]
         case .accuracyBand: return ["score", "success"]
         case .random: return ["score"]
         }
     }
+
+    /// limr with an empty reference: the epoch has no `rewards`, and the score step returns each
+    /// row's success for the coordinator's history instead of a score.
+    var gathersSuccess: Bool { method == .limr && reference?.exact.isEmpty == true }
 
     func scores(_ rows: Range<Int>) throws -> ([String], [Double]) {
         var values: [Double] = []
@@ -26,6 +30,8 @@ struct RowScorer {
         for segment in pool.segments(rows: rows) {
             switch method {
             case .gradalign, .learnalign: try gradientScores(segment, into: &values)
+            case .limr where gathersSuccess:
+                values += try SignalCheck.successOnly(pool, segment).map(Double.init)
             case .limr: try limrScores(segment, into: &values)
             case .gainrl:
                 let angles = try SignalCheck.angles(pool, segment), success = try SignalCheck.successRates(pool, segment)

@@ -52,10 +52,13 @@ public struct MethodParameters: Sendable, Equatable {
     public var diversity: Bool
     public var poolFactor: Int
     public var partitions: Int
+    /// limr without a `rewards` tensor (live runs, followed epochs that carry none): the epochs
+    /// of success history it needs before it scores; the epochs before run random's draw.
+    public var limrHistoryEpochs: Int
 
     public init(budget: Int?, threshold: Double = 0.6, seed: UInt64 = 1, low: Double = 0, high: Double = 1,
                 gainrl: GainRLParameters = GainRLParameters(), diversity: Bool = false, poolFactor: Int = 4,
-                partitions: Int = 8) {
+                partitions: Int = 8, limrHistoryEpochs: Int = 2) {
         self.budget = budget
         self.threshold = threshold
         self.seed = seed
@@ -65,6 +68,7 @@ public struct MethodParameters: Sendable, Equatable {
         self.diversity = diversity
         self.poolFactor = poolFactor
         self.partitions = partitions
+        self.limrHistoryEpochs = limrHistoryEpochs
     }
 }
 

@@ -18,6 +18,9 @@ public protocol SignalSource: AnyObject, Sendable {
     func withGradBytes<R>(_ segment: RowSegment, validation: Bool, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R
     /// A per-row F32 signal of a segment (K values per row for `rewards`); nil when absent.
     func signal(_ name: String, _ segment: RowSegment) throws -> [Float]?
+    /// `success` of a segment when nothing else of its rows is wanted (limr's history): the
+    /// same values as `signal("success", _:)`; a live source skips gradients and angles.
+    func successOnly(_ segment: RowSegment) throws -> [Float]?
     /// What to name in an error about a row of this segment (a file path, or the live source).
     func origin(of segment: RowSegment, validation: Bool) -> String
     /// Gives back the memory of grad bytes a shard is done with (a memory map drops its pages),
@@ -29,6 +32,10 @@ extension SignalSource {
     public var hasSuccess: Bool { tensorNames.contains("success") }
 
     public func location(ofRow row: Int) -> RowSegment { segments(rows: row..<(row + 1))[0] }
+
+    public func successOnly(_ segment: RowSegment) throws -> [Float]? {
+        try signal("success", segment)
+    }
 
     /// Sources that hold nothing mapped (live signals) have nothing to give back.
     public func releasePages(_ bytes: UnsafeRawBufferPointer) {}

@@ -54,13 +54,36 @@ public enum LIMR {
 
     /// score_i for one row's K rewards, summed over k in order in Float64.
     public static func score(rewards: ArraySlice<Float>, mean: [Double], denominator: Double) -> Double {
+        1 - distance(rewards: rewards, mean: mean) / denominator
+    }
+
+    /// sum_k (a_i^k - abar^k)^2 for one row's K rewards, summed over k in order in Float64: the
+    /// squared distance of the row's history from the mean curve.
+    public static func distance(rewards: ArraySlice<Float>, mean: [Double]) -> Double {
         precondition(rewards.count == mean.count, "one reward per epoch")
         var distance = 0.0
         for (k, reward) in zip(mean.indices, rewards) {
             let difference = Double(reward) - mean[k]
             distance += difference * difference
         }
-        return 1 - distance / denominator
+        return distance
+    }
+
+    /// Every row's score and distance from a whole `rewards` matrix [N, K] (row-major) in one
+    /// process: the column sums in row order, then `mean`, `denominator`, and per row
+    /// `distance` and 1 - distance / denominator. O(N K).
+    public static func scores(rewards: [Float], rowCount: Int, epochs: Int) throws -> (scores: [Double], distances: [Double]) {
+        var sum = [Double](repeating: 0, count: epochs)
+        addRewards(rewards, rowCount: rowCount, epochs: epochs, into: &sum)
+        let mean = self.mean(sum: sum, rowCount: rowCount)
+        let denominator = try self.denominator(mean: mean)
+        var scores = [Double](repeating: 0, count: rowCount), distances = [Double](repeating: 0, count: rowCount)
+        for row in 0..<rowCount {
+            let distance = self.distance(rewards: rewards[(row * epochs)..<((row + 1) * epochs)], mean: mean)
+            distances[row] = distance
+            scores[row] = 1 - distance / denominator
+        }
+        return (scores, distances)
     }
 
     /// The selected rows in rank order (score descending, ties to the lower row): with a budget,

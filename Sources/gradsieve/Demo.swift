@@ -16,14 +16,18 @@ struct Demo: ParsableCommand {
         on it data-parallel (GRPO + AdamW); test accuracy is measured after every epoch.
         Example:
           gradsieve demo --out demo-run --method gradalign --workers 2 --epochs 4
+          gradsieve demo --out demo-limr --method limr --limr-history-epochs 2 --epochs 4
           gradsieve demo --compare --out demo-compare --seeds 3
         """)
 
     @Option(help: "Output directory (the warm-start checkpoint is cached here).")
     var out: String
 
-    @Option(help: "Selection method (limr needs a reward history and is not offered live yet).")
+    @Option(help: "Selection method: \(DemoRun.liveMethods.joined(separator: ", ")). limr builds its reward history from each epoch's success; its first --limr-history-epochs epochs train on random's draw.")
     var method: String = "gradalign"
+
+    @Option(help: "limr: epochs of success history before limr scores (the epochs before train on random's draw).")
+    var limrHistoryEpochs: Int = 2
 
     @Option(help: "Local worker processes.")
     var workers: Int = 2
@@ -94,7 +98,8 @@ struct Demo: ParsableCommand {
         }
         for (name, value) in [("--workers", workers), ("--epochs", epochs), ("--budget", budget), ("--pool", pool),
                               ("--validation", validation), ("--test", test), ("--rollouts", rollouts), ("--proj-dim", projDim),
-                              ("--batch", batch), ("--seeds", seeds), ("--warm-steps", warmSteps), ("--passes", passes)] where value <= 0 {
+                              ("--batch", batch), ("--seeds", seeds), ("--warm-steps", warmSteps), ("--passes", passes),
+                              ("--limr-history-epochs", limrHistoryEpochs)] where value <= 0 {
             throw ValidationError("\(name) must be positive, not \(value)")
         }
         guard (0...1).contains(labelNoise), (0...1).contains(lowUtility) else {

@@ -43,7 +43,8 @@ struct DemoCompare {
         text += "\(demo.stepsPerEpoch) GRPO steps of \(demo.batch) problems × \(demo.rollouts) rollouts per epoch; `full` is the full-data "
         text += "baseline (every one of the \(demo.pool) pool problems each epoch, in a fresh random order, for those same steps), "
         text += "`random` a uniform draw of \(demo.budget) problems each epoch. Test accuracy is greedy decoding on \(demo.test) "
-        text += "held-out clean problems.\n\n"
+        text += "held-out clean problems. `limr` builds its reward history from each epoch's success and trains on random's "
+        text += "draw for its first \(demo.limrHistoryEpochs) epoch(s), so it matches random until then.\n\n"
         text += "| method | " + epochs.map { "epoch \($0)" }.joined(separator: " | ") + " | steps to full-data accuracy |\n"
         text += "|---|" + epochs.map { _ in "---|" }.joined() + "---|\n"
         let target = mean(results["full"] ?? [], epoch: demo.epochs)

@@ -9,7 +9,7 @@ import SieveUV
 /// One live run of the demo: a coordinator in this process, local worker processes computing
 /// signals and training tasks from the built-in policy, metrics per epoch.
 struct DemoRun {
-    static let liveMethods = ["gradalign", "learnalign", "gainrl", "accuracy-band", "random"]
+    static let liveMethods = ["gradalign", "learnalign", "limr", "gainrl", "accuracy-band", "random"]
 
     let demo: Demo
     let method: String
@@ -88,7 +88,8 @@ struct DemoRun {
         let chosen = SelectionMethod(rawValue: method)!
         var configuration = RunConfiguration(
             method: chosen, parameters: MethodParameters(budget: budget, seed: seed,
-                                                         gainrl: GainRLParameters(n: 500, alpha: 2, beta: 0.5, sigma: Double(demo.pool) / 4, maxShift: 1000)),
+                                                         gainrl: GainRLParameters(n: 500, alpha: 2, beta: 0.5, sigma: Double(demo.pool) / 4, maxShift: 1000),
+                                                         limrHistoryEpochs: demo.limrHistoryEpochs),
             epochs: demo.epochs, expectWorkers: demo.workers, shardRows: 128, validationShardRows: 32,
             dataPath: LiveManifest.scheme + manifestPath, runID: "demo-\(label)-\(seed)", heartbeatMillis: 500,
             workerTimeoutMillis: 60_000)

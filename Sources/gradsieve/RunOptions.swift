@@ -16,7 +16,10 @@ struct RunOptions: ParsableArguments {
     @Option(help: "limr: keep rows whose score is at least this (when no --budget is given).")
     var threshold: Double = 0.6
 
-    @Option(help: "Seed of the random and gainrl draws.")
+    @Option(help: "limr in follow mode on epochs without `rewards`: epochs of success history before limr scores (the epochs before draw randomly, with --seed).")
+    var limrHistoryEpochs: Int = 2
+
+    @Option(help: "Seed of the random and gainrl draws (and of limr's draws while it builds a history).")
     var seed: UInt64 = 1
 
     @Option(help: "accuracy-band: keep rows with success above this.")
@@ -108,6 +111,7 @@ struct RunOptions: ParsableArguments {
         if diversity != "none" && chosen == .limr && budget == nil {
             throw ValidationError("--diversity facility-location with limr needs --budget")
         }
+        guard limrHistoryEpochs >= 1 else { throw ValidationError("--limr-history-epochs must be at least 1, not \(limrHistoryEpochs)") }
         guard poolFactor >= 1 else { throw ValidationError("--pool-factor must be at least 1") }
         guard partitions >= 1 else { throw ValidationError("--partitions must be at least 1") }
         guard low < high else { throw ValidationError("--low \(low) must be below --high \(high)") }
@@ -131,7 +135,8 @@ extension RunOptions {
             budget: budget ?? (selectionMethod.budgetByDefault ? 1000 : nil), threshold: threshold, seed: seed,
             low: low, high: high,
             gainrl: GainRLParameters(n: gainrlN, alpha: gainrlAlpha, beta: gainrlBeta, sigma: gainrlSigma, maxShift: gainrlMaxShift),
-            diversity: diversity == "facility-location", poolFactor: poolFactor, partitions: partitions)
+            diversity: diversity == "facility-location", poolFactor: poolFactor, partitions: partitions,
+            limrHistoryEpochs: limrHistoryEpochs)
     }
 
     /// The parameters as run.json records them: name and JSON value.
@@ -139,7 +144,10 @@ extension RunOptions {
         let p = methodParameters
         var list: [(String, String)] = [("budget", p.budget.map { "\($0)" } ?? "null")]
         switch selectionMethod {
-        case .limr: list.append(("threshold", "\(threshold)"))
+        case .limr:
+            list.append(("threshold", "\(threshold)"))
+            // Followed epochs may carry no rewards: limr then builds a history, drawing with the seed first.
+            if follow { list += [("limr_history_epochs", "\(limrHistoryEpochs)"), ("seed", "\(seed)")] }
         case .gainrl:
             list += [("seed", "\(seed)"), ("gainrl_n", "\(gainrlN)"), ("gainrl_alpha", "\(gainrlAlpha)"),
                      ("gainrl_beta", "\(gainrlBeta)"), ("gainrl_sigma", "\(gainrlSigma)"), ("gainrl_max_shift", "\(gainrlMaxShift)")]

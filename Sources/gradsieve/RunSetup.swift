@@ -30,7 +30,7 @@ struct RunSetup {
         } else {
             follow = nil
             let opened = try Pool.open(directory: dataPath, readIDs: true)
-            try Self.checkMethod(options.selectionMethod, diversity: options.methodParameters.diversity, opened)
+            try Self.checkMethod(options.selectionMethod, diversity: options.methodParameters.diversity, followed: false, opened)
             pool = opened
             ids = opened.ids
         }
@@ -92,9 +92,14 @@ struct RunSetup {
         return (Array(records.dropFirst()), contents.intactLength)
     }
 
-    /// A method whose tensor is absent fails before any work starts, naming both.
-    static func checkMethod(_ method: SelectionMethod, diversity: Bool, _ pool: Pool) throws {
-        var needs = method.requiredTensors.map { ($0, "signals/*.safetensors", method.rawValue) }
+    /// A method whose tensor is absent fails before any work starts, naming both. A followed
+    /// epoch without `rewards` serves limr through its `success` (the coordinator's history).
+    static func checkMethod(_ method: SelectionMethod, diversity: Bool, followed: Bool, _ pool: Pool) throws {
+        if followed && method == .limr && !pool.tensorNames.contains("rewards") && !pool.tensorNames.contains("success") {
+            throw CommandFailure("method limr needs tensor `rewards`, or `success` to build its own reward history, in \(pool.directory)/signals/*.safetensors, which has neither")
+        }
+        let required = followed && method == .limr && !pool.tensorNames.contains("rewards") ? ["success"] : method.requiredTensors
+        var needs = required.map { ($0, "signals/*.safetensors", method.rawValue) }
         if diversity && !needs.contains(where: { $0.0 == "grad" }) {
             needs.append(("grad", "signals/*.safetensors", "\(method.rawValue) with --diversity facility-location"))
         }
@@ -138,7 +143,7 @@ struct RunSetup {
             let method = options.selectionMethod, diversity = options.methodParameters.diversity, rows = shape.rows
             service.openEpoch = { epoch in
                 let pool = try follow.pool(for: epoch)
-                try Self.checkMethod(method, diversity: diversity, pool)
+                try Self.checkMethod(method, diversity: diversity, followed: true, pool)
                 guard pool.rowCount == rows else {
                     throw CommandFailure("\(follow.epochDirectory(epoch)) covers \(pool.rowCount) rows; samples.jsonl has \(rows)")
                 }

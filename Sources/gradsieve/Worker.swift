@@ -47,7 +47,11 @@ struct Worker: ParsableCommand {
     func run() throws {
         let logger = LogSetup.logger("gradsieve.worker", level: logLevel, format: logFormat)
         let workerName = name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
-        let dataPath = data.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        // `follow:DATA` and `live:MANIFEST` (what `select --follow` and the demo pass) name a
+        // source, not a file; only a plain directory is made absolute.
+        let dataPath = data.map { path in
+            [FollowSource.scheme, LiveManifest.scheme].contains(where: path.hasPrefix) ? path : URL(fileURLWithPath: path).standardizedFileURL.path
+        }
         let service = try WorkerService(endpoint: Endpoint(parsing: connect)!, name: workerName, slots: slots,
                                         dataPath: dataPath, token: try TokenFile.read(tokenFile), logger: logger,
                                         connectTimeoutSeconds: connectTimeout)

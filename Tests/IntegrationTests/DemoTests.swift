@@ -32,4 +32,67 @@ final class DemoTests: XCTestCase {
         XCTAssertEqual(a[1].selected, 32)
         XCTAssertTrue(one.stdout.contains("epoch 2  gradalign"), one.stdout)
     }
+
+    /// limr live: the coordinator keeps each row's success; the first --limr-history-epochs
+    /// epochs train on random's draw (the very same curricula and accuracies as a random run),
+    /// the next one on limr's ranking of the success history gathered so far.
+    func testLimrLiveDrawsRandomlyWhileItBuildsItsHistoryThenScoresFromIt() throws {
+        let harness = try Harness("demo-limr")
+        func demo(_ method: String, workers: Int) throws -> Harness.Result {
+            try harness.run(["demo", "--out", harness.path(method), "--workers", "\(workers)", "--epochs", "3", "--pool", "128",
+                             "--budget", "32", "--batch", "16", "--validation", "16", "--test", "48", "--rollouts", "4",
+                             "--proj-dim", "32", "--warm-steps", "40", "--tiers", "1,1,0,0,0", "--method", method,
+                             "--limr-history-epochs", "2", "--passes", "1"])
+        }
+        let limr = try demo("limr", workers: 2)
+        XCTAssertEqual(limr.status, 0, limr.stderr)
+        let random = try demo("random", workers: 1)
+        XCTAssertEqual(random.status, 0, random.stderr)
+        for epoch in ["epoch-0001", "epoch-0002"] {
+            XCTAssertEqual(try harness.read("limr/\(epoch)/curriculum.jsonl"), try harness.read("random/\(epoch)/curriculum.jsonl"), epoch)
+        }
+        func metrics(_ name: String) throws -> [[String: Any]] {
+            try String(decoding: harness.read(name + "/metrics.jsonl"), as: UTF8.self).split(separator: "\n").map {
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+            }
+        }
+        let limrMetrics = try metrics("limr"), randomMetrics = try metrics("random")
+        XCTAssertEqual(limrMetrics.count, 4)
+        for epoch in 1...2 {
+            XCTAssertEqual(limrMetrics[epoch]["test_accuracy"] as? Double, randomMetrics[epoch]["test_accuracy"] as? Double, "epoch \(epoch)")
+        }
+        // Epoch 3: limr over the success the workers reported in epochs 1 and 2 (scores.jsonl).
+        func column(_ epoch: Int, _ name: String) throws -> [Double] {
+            try String(decoding: harness.read("limr/epoch-000\(epoch)/scores.jsonl"), as: UTF8.self).split(separator: "\n").map {
+                ((try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])[name] as! NSNumber).doubleValue
+            }
+        }
+        let history = [try column(1, "success"), try column(2, "success")]
+        let rows = history[0].count
+        XCTAssertEqual(rows, 128)
+        var mean: [Double] = []
+        for column in history {
+            var sum = 0.0
+            for value in column { sum += value }
+            mean.append(sum / Double(rows))
+        }
+        var denominator = 0.0
+        for m in mean { denominator += (1 - m) * (1 - m) }
+        var expected: [Double] = []
+        for r in 0..<rows {
+            var distance = 0.0
+            for k in 0..<2 {
+                let difference = history[k][r] - mean[k]
+                distance += difference * difference
+            }
+            expected.append(1 - distance / denominator)
+        }
+        let ranked = (0..<rows).sorted { (a: Int, b: Int) -> Bool in expected[a] > expected[b] || (expected[a] == expected[b] && a < b) }
+        let third = try GradAlignReference.parse(try harness.read("limr/epoch-0003/curriculum.jsonl"))
+        XCTAssertEqual(third.map(\.row), Array(ranked.prefix(32)))
+        for line in third { XCTAssertEqual(line.score, expected[line.row], accuracy: 1e-9) }
+        XCTAssertEqual(try column(3, "score").count, rows)
+        XCTAssertNotEqual(try harness.read("limr/epoch-0003/curriculum.jsonl"), try harness.read("random/epoch-0003/curriculum.jsonl"))
+        XCTAssertTrue(limr.stdout.contains("epoch 3  limr"), limr.stdout)
+    }
 }

@@ -3,6 +3,7 @@ import XCTest
 @testable import SieveCluster
 import SieveData
 import SievePolicy
+import SieveWire
 
 /// The built-in policy as a signal source, and its data-parallel training tasks.
 final class LiveSignalsTests: XCTestCase {
@@ -56,5 +57,22 @@ final class LiveSignalsTests: XCTestCase {
         source.update(parameters: source.currentPolicy.parameters.map { $0 * 1.5 }, version: 2, epoch: 1)
         let after = try source.withGradBytes(segment, validation: false) { Array($0.bindMemory(to: Float.self)) }
         XCTAssertNotEqual(before, after)
+    }
+
+    /// limr's score step in an epoch without rewards (an empty reference): each row's success,
+    /// the same values the other methods read.
+    func testLimrWithAnEmptyReferenceReturnsEachRowsSuccess() throws {
+        let source = try makeSource("limr")
+        let assignment = Assignment(epoch: 1, phase: .score, shard: 1, attempt: 0, rowStart: 8, rowCount: 12)
+        let task = ShardTask(work: .shard(assignment), method: "limr", requestID: 1, reference: ReferenceVector(epoch: 1, exact: []))
+        guard case let .scores(columns, values) = ShardComputer.compute(task, pool: source) else { return XCTFail("no scores") }
+        XCTAssertEqual(columns, ["success"])
+        // Computed from the rollouts alone first; the full signals (gradients too) agree.
+        let success = try source.signal("success", RowSegment(file: 0, fileRow: 8, row: 8, count: 12))!
+        XCTAssertEqual(values, success.map(Double.init))
+        XCTAssertTrue(success.contains { $0 > 0 && $0 < 1 }, "some rows are mixed")
+        // With a reward mean, limr scores need the rewards a live source does not have.
+        let scored = ShardTask(work: .shard(assignment), method: "limr", requestID: 1, reference: ReferenceVector(epoch: 1, exact: [3, 4]))
+        guard case .failed = ShardComputer.compute(scored, pool: source) else { return XCTFail("rewards are not live signals") }
     }
 }
