@@ -60,7 +60,7 @@ struct Demo: ParsableCommand {
     var validation: Int = 128
 
     @Option(help: "Held-out test problems (always clean).")
-    var test: Int = 512
+    var test: Int = 2048
 
     @Option(help: "GRPO rollouts per problem.")
     var rollouts: Int = 8
@@ -86,6 +86,12 @@ struct Demo: ParsableCommand {
     @Flag(help: "Run random and every live method from the same warm start over several seeds; write OUT/compare.md.")
     var compare = false
 
+    @Option(help: "Representative subset: none, or facility-location (the top --pool-factor x budget rows by score, then the budget rows that cover them best; random and full stay plain).")
+    var diversity: String = "none"
+
+    @Option(help: "facility-location: candidates per curriculum row.")
+    var poolFactor: Int = 4
+
     @Option(help: "Seeds for --compare.")
     var seeds: Int = 3
 
@@ -108,6 +114,10 @@ struct Demo: ParsableCommand {
         guard tierWeights.count == 5, tierWeights.allSatisfy({ $0 >= 0 }), tierWeights.contains(where: { $0 > 0 }) else {
             throw ValidationError("--tiers needs five non-negative weights, not \(tiers)")
         }
+        guard ["none", "facility-location"].contains(diversity) else {
+            throw ValidationError("--diversity \(diversity) is not none or facility-location")
+        }
+        guard poolFactor > 0 else { throw ValidationError("--pool-factor must be positive, not \(poolFactor)") }
         guard LogSetup.level(logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not debug, info, warning or error") }
     }
 

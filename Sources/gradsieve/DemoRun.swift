@@ -89,7 +89,8 @@ struct DemoRun {
         var configuration = RunConfiguration(
             method: chosen, parameters: MethodParameters(budget: budget, seed: seed,
                                                          gainrl: GainRLParameters(n: 500, alpha: 2, beta: 0.5, sigma: Double(demo.pool) / 4, maxShift: 1000),
-                                                         limrHistoryEpochs: demo.limrHistoryEpochs),
+                                                         diversity: demo.diversity == "facility-location" && method != "random",
+                                                         poolFactor: demo.poolFactor, limrHistoryEpochs: demo.limrHistoryEpochs),
             epochs: demo.epochs, expectWorkers: demo.workers, shardRows: 128, validationShardRows: 32,
             dataPath: LiveManifest.scheme + manifestPath, runID: "demo-\(label)-\(seed)", heartbeatMillis: 500,
             workerTimeoutMillis: 60_000)

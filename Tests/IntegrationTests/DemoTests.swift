@@ -95,4 +95,30 @@ final class DemoTests: XCTestCase {
         XCTAssertNotEqual(try harness.read("limr/epoch-0003/curriculum.jsonl"), try harness.read("random/epoch-0003/curriculum.jsonl"))
         XCTAssertTrue(limr.stdout.contains("epoch 3  limr"), limr.stdout)
     }
+
+    /// `--compare`: the full-data arm and every live method from one warm start, the same GRPO
+    /// steps each; compare.md holds one row per arm, and the full arm trains on the whole pool.
+    func testCompareRunsTheFullDataArmAndEveryMethodAtEqualSteps() throws {
+        let harness = try Harness("demo-compare")
+        let result = try harness.run(["demo", "--compare", "--out", harness.path("cmp"), "--seeds", "1", "--workers", "1",
+                                      "--epochs", "1", "--pool", "64", "--budget", "16", "--batch", "8", "--passes", "2",
+                                      "--validation", "8", "--test", "16", "--rollouts", "2", "--proj-dim", "16",
+                                      "--warm-steps", "10", "--tiers", "1,1,0,0,0", "--limr-history-epochs", "1"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let table = String(decoding: try harness.read("cmp/compare.md"), as: UTF8.self)
+        for arm in ["full", "random", "gradalign", "learnalign", "limr", "gainrl", "accuracy-band"] {
+            XCTAssertTrue(table.contains("| \(arm) | "), "no row for \(arm) in\n\(table)")
+        }
+        XCTAssertTrue(table.contains("4 GRPO steps of 8 problems"), table)
+        func lines(_ arm: String) throws -> [[String: Any]] {
+            try String(decoding: harness.read("cmp/\(arm)/seed-1/metrics.jsonl"), as: UTF8.self).split(separator: "\n").map {
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+            }
+        }
+        XCTAssertEqual(try lines("full")[1]["selected"] as? Int, 64)
+        XCTAssertEqual(try lines("full")[1]["method"] as? String, "full")
+        XCTAssertEqual(try lines("gradalign")[1]["selected"] as? Int, 16)
+        let curriculum = String(decoding: try harness.read("cmp/full/seed-1/epoch-0001/curriculum.jsonl"), as: UTF8.self)
+        XCTAssertEqual(curriculum.split(separator: "\n").count, 64)
+    }
 }
