@@ -1,0 +1,125 @@
+// The GRPO regime of the built-in policy, in one process: how test accuracy moves when the
+// warm start, the curriculum (the whole pool, a random or a selected subset), the passes, the
+// batch and the learning rate change. It reports greedy test accuracy per tier, which the
+// demo's metrics do not. Settings come from the environment (defaults in brackets):
+//
+//   CKPT     warm-start checkpoint to read, or to write with WARM=1 [warm.ckpt]
+//   WARM=1   run the warm-up first: WPROBLEMS [20000] clean problems, WSTEPS [2000] steps,
+//            WLR [3e-3], WIDTH / LAYERS (model shape) [the default config]
+//   EVALONLY=1  print per-tier greedy accuracy on 1000 clean test problems and stop
+//   MODE     full | random | band | gradalign [full]: the epoch's curriculum is the whole pool
+//            (shuffled), BUDGET random rows, BUDGET rows with 0 < success < 1, or the BUDGET
+//            rows whose projected GRPO gradient has the largest cosine with the summed
+//            validation gradient (PROJ dimensions [256], 128 validation problems)
+//   EPOCHS [4], BUDGET [256], PASSES [4], BATCH [32], LR [1e-4], G rollouts [8]
+//   POOL [4096], NOISE label noise [0.2], LOW low-utility share [0.1], TEST problems [2048]
+//   SEED of the curriculum draws [1]
+//
+// Every epoch takes BUDGET x PASSES / BATCH steps, whatever the mode (as `demo --compare`).
+import Foundation
+import SievePolicy
+
+let env = ProcessInfo.processInfo.environment
+func number(_ key: String, _ fallback: Double) -> Double { env[key].flatMap(Double.init) ?? fallback }
+let checkpoint = env["CKPT"] ?? "warm.ckpt"
+let learningRate = Float(number("LR", 1e-4)), batch = Int(number("BATCH", 32)), rollouts = Int(number("G", 8))
+let poolSize = Int(number("POOL", 4096)), testSize = Int(number("TEST", 2048))
+let tasks = TaskConfig(seed: 1, labelNoise: number("NOISE", 0.2), lowUtilityShare: number("LOW", 0.1))
+
+let policy: Policy
+if env["WARM"] != nil {
+    var recipe = WarmUpRecipe.standard
+    recipe.problems = 0..<Int(number("WPROBLEMS", 20_000))
+    recipe.steps = Int(number("WSTEPS", 2000))
+    recipe.learningRate = Float(number("WLR", 3e-3))
+    if let width = env["WIDTH"].flatMap(Int.init) { recipe.config.width = width }
+    if let layers = env["LAYERS"].flatMap(Int.init) { recipe.config.layers = layers }
+    let started = Date()
+    policy = recipe.run(threads: 2)
+    try policy.save(to: checkpoint)
+    print("warm-up \(Int(Date().timeIntervalSince(started))) s -> \(checkpoint)")
+} else {
+    policy = try Policy.load(from: checkpoint)
+}
+if env["EVALONLY"] != nil {
+    let test = ArithmeticTasks.problems(.test, 0..<1000, config: .clean)
+    print("tiers", Evaluation.accuracyByTier(policy: policy, problems: test).map { String(format: "%.2f", $0) },
+          String(format: "all %.3f", Evaluation.accuracy(policy: policy, problems: test)))
+    exit(0)
+}
+
+let test = ArithmeticTasks.problems(.test, 0..<testSize, config: tasks)
+let pool = ArithmeticTasks.problems(.train, 0..<poolSize, config: tasks)
+func report(_ step: Int, _ reward: Double) {
+    let tiers = Evaluation.accuracyByTier(policy: policy, problems: test).map { String(format: "%.2f", $0) }.joined(separator: " ")
+    let sampled = GRPO.meanReward(policy: policy, problems: Array(test.prefix(256)), rollouts: 8, seed: 99, epoch: 0, threads: 2)
+    print(String(format: "step %4d  train reward %.3f  greedy %.3f  sampled %.3f  tiers %@", step, reward,
+                 Evaluation.accuracy(policy: policy, problems: test), sampled, tiers))
+    fflush(stdout)
+}
+
+struct Draws: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state ^= state << 13; state ^= state >> 7; state ^= state << 17
+        return state
+    }
+}
+
+let mode = env["MODE"] ?? "full"
+let budget = Int(number("BUDGET", 256)), epochs = Int(number("EPOCHS", 4)), passes = Int(number("PASSES", 4))
+let dimension = Int(number("PROJ", 256))
+var draws = Draws(state: UInt64(number("SEED", 1)) &* 0x9E37_79B9_7F4A_7C15 | 1)
+var optimizer = AdamW(parameterCount: policy.parameters.count, learningRate: learningRate)
+let stepsPerEpoch = (budget * passes + batch - 1) / batch
+let started = Date()
+var step = 0
+report(0, 0)
+for epoch in stride(from: 1, through: epochs, by: 1) {
+    var curriculum = Array(0..<poolSize)
+    curriculum.shuffle(using: &draws)
+    switch mode {
+    case "full":
+        break
+    case "random":
+        curriculum = Array(curriculum.prefix(budget))
+    case "band", "gradalign":
+        let projection = GradientProjection(seed: 1, config: policy.config, outputDimension: dimension)
+        let signals = GRPO.signals(policy: policy, problems: pool, rollouts: rollouts, seed: 5, epoch: UInt64(epoch),
+                                   projection: projection, threads: 2)
+        if mode == "band" {
+            let mixed = curriculum.filter { signals[$0].success > 0 && signals[$0].success < 1 }
+            curriculum = Array((mixed + curriculum.filter { !mixed.contains($0) }).prefix(budget))
+        } else {
+            let validation = ArithmeticTasks.problems(.validation, 0..<128, config: tasks)
+            var reference = [Double](repeating: 0, count: dimension)
+            for g in GRPO.validationGradients(policy: policy, problems: validation, rollouts: rollouts, seed: 5,
+                                              epoch: UInt64(epoch), projection: projection, threads: 2) {
+                for k in 0..<dimension { reference[k] += Double(g[k]) }
+            }
+            let score = signals.map { s -> Double in
+                var dot = 0.0, norm = 0.0
+                for k in 0..<dimension {
+                    dot += Double(s.projectedGradient[k]) * reference[k]
+                    norm += Double(s.projectedGradient[k]) * Double(s.projectedGradient[k])
+                }
+                return norm > 0 ? dot / norm.squareRoot() : -.infinity
+            }
+            curriculum = Array((0..<poolSize).sorted { score[$0] > score[$1] || (score[$0] == score[$1] && $0 < $1) }.prefix(budget))
+        }
+        let tiers = curriculum.map { pool[$0].tier }
+        print("  epoch \(epoch) curriculum by tier (low-utility, 0...4):", (-1...4).map { t in tiers.filter { $0 == t }.count },
+              "noisy labels:", curriculum.filter { pool[$0].answer != pool[$0].trueAnswer }.count)
+    default:
+        fatalError("MODE must be full, random, band or gradalign")
+    }
+    var rewardSum = 0.0
+    for k in 0..<stepsPerEpoch {
+        step += 1
+        let rows = (k * batch..<(k + 1) * batch).map { curriculum[$0 % curriculum.count] }
+        rewardSum += GRPO.trainStep(policy: policy, problems: rows.map { pool[$0] }, rollouts: rollouts, seed: 7,
+                                    epoch: UInt64(step), optimizer: &optimizer, threads: 2)
+    }
+    report(step, rewardSum / Double(stepsPerEpoch))
+}
+print("seconds \(Int(Date().timeIntervalSince(started)))")
