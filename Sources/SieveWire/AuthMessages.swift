@@ -11,7 +11,7 @@ public struct Challenge: Equatable, Sendable {
 
 extension Challenge: PayloadCodable {
     static var messageType: MessageType { .challenge }
-    func encode(into writer: inout ByteWriter) { writer.bytes(nonce) }
+    func encode(into writer: inout some FieldSink) { writer.bytes(nonce) }
     init(from reader: inout ByteReader) throws { self.init(nonce: try reader.bytes("nonce")) }
 }
 
@@ -30,7 +30,7 @@ public struct Auth: Equatable, Sendable {
 extension Auth: PayloadCodable {
     static var messageType: MessageType { .auth }
 
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.bytes(nonce)
         writer.bytes(proof)
     }
@@ -51,6 +51,6 @@ public struct AuthProof: Equatable, Sendable {
 
 extension AuthProof: PayloadCodable {
     static var messageType: MessageType { .authProof }
-    func encode(into writer: inout ByteWriter) { writer.bytes(proof) }
+    func encode(into writer: inout some FieldSink) { writer.bytes(proof) }
     init(from reader: inout ByteReader) throws { self.init(proof: try reader.bytes("proof")) }
 }

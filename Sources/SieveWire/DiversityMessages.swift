@@ -25,7 +25,7 @@ public struct PartAssignment: Equatable, Sendable {
 extension PartAssignment: PayloadCodable {
     static var messageType: MessageType { .assignPart }
 
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(part)
         writer.u32(attempt)
@@ -60,7 +60,7 @@ public struct PartPicks: Equatable, Sendable {
 extension PartPicks: PayloadCodable {
     static var messageType: MessageType { .partPicks }
 
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(part)
         writer.u32(attempt)

@@ -37,14 +37,13 @@ public struct Frame: Equatable, Sendable {
     public func encoded() -> [UInt8] {
         let length = Wire.headerRestLength + payload.count
         precondition(length <= Int(UInt32.max), "payload of \(payload.count) bytes is too long for one frame")
-        var writer = ByteWriter(capacity: Wire.headerLength + payload.count)
-        writer.u32(UInt32(length))
-        writer.u16(Wire.magic)
-        writer.u8(version)
-        writer.u8(type)
-        writer.u32(requestID)
-        var bytes = writer.bytes
-        bytes.append(contentsOf: payload)
-        return bytes
+        return Message.filled(size: Wire.headerLength + payload.count) { writer in
+            writer.u32(UInt32(length))
+            writer.u16(Wire.magic)
+            writer.u8(version)
+            writer.u8(type)
+            writer.u32(requestID)
+            payload.withUnsafeBytes { writer.rawBytes($0) }
+        }
     }
 }

@@ -33,9 +33,17 @@
 ///   room is address space the kernel backs only as the bytes arrive. A buffer sized
 ///   for the frames actually arriving is kept between them; a larger one is given back.
 public struct FrameDecoder: Sendable {
+    /// A valid header: the length field and the three fields after the magic.
+    private struct Header {
+        var length: Int
+        var version: UInt8
+        var type: UInt8
+        var requestID: UInt32
+    }
+
     private enum State {
         case waitingForHeader
-        case waitingForFrame(length: Int, version: UInt8, type: UInt8, requestID: UInt32)
+        case waitingForFrame(Header)
     }
 
     /// The largest length field accepted (the length field counts 8 + payload size).
@@ -81,18 +89,12 @@ public struct FrameDecoder: Sendable {
     /// Throws a ``WireError`` if the buffered bytes cannot start a valid frame;
     /// once it has thrown, it throws the same error on every call.
     public mutating func next() throws -> Frame? {
-        if let failure { throw failure }
-        do {
-            if case .waitingForHeader = state {
-                guard let header = try readHeader() else { return nil }
-                state = header
-                makeRoom(for: header)
-            }
-            return takeFrame()
-        } catch let error as WireError {
-            failure = error
-            throw error
-        }
+        guard let header = try nextCompleteHeader() else { return nil }
+        let payloadStart = readIndex + Wire.headerLength
+        let payloadEnd = readIndex + 4 + header.length
+        let payload = Array(buffer[payloadStart..<payloadEnd])
+        readIndex = payloadEnd
+        return Frame(type: header.type, requestID: header.requestID, payload: payload, version: header.version)
     }
 
     /// The next complete frame's message and request id, decoded where the payload lies in the
@@ -102,63 +104,85 @@ public struct FrameDecoder: Sendable {
     /// whose message does not decode (version, type, fields) is consumed and its error thrown,
     /// like ``Message/decode(_:)`` after ``next()``; the caller closes the connection either way.
     public mutating func nextMessage() throws -> (message: Message, requestID: UInt32)? {
-        if let failure { throw failure }
-        do {
-            if case .waitingForHeader = state {
-                guard let header = try readHeader() else { return nil }
-                state = header
-                makeRoom(for: header)
-            }
-        } catch let error as WireError {
-            failure = error
-            throw error
-        }
-        guard case let .waitingForFrame(length, version, type, requestID) = state,
-            bufferedByteCount >= 4 + length
-        else { return nil }
-        let payload = (readIndex + Wire.headerLength)..<(readIndex + 4 + length)
+        guard let header = try nextCompleteHeader() else { return nil }
+        let payload = (readIndex + Wire.headerLength)..<(readIndex + 4 + header.length)
         readIndex = payload.upperBound
-        state = .waitingForHeader
-        let message = try Message.decode(version: version, type: type, payload: buffer, range: payload)
-        return (message, requestID)
+        let message = try buffer.withUnsafeBytes {
+            try Message.decode(
+                version: header.version, type: header.type, payload: UnsafeRawBufferPointer(rebasing: $0[payload]))
+        }
+        return (message, header.requestID)
     }
 
-    /// Checks whatever header bytes are buffered; returns the next state once all 12 are.
-    private func readHeader() throws -> State? {
-        guard bufferedByteCount >= 4 else { return nil }
-        let field = load(UInt32.self, at: 0)
-        guard UInt64(field) <= UInt64(maximumFrameLength) else {
-            throw WireError.frameTooLarge(length: UInt64(field), maximum: maximumFrameLength)
+    /// The header of the next frame once the whole frame is buffered (the caller consumes it),
+    /// or nil. Reads and checks a new header if none is pending, and makes room for its frame
+    /// when the frame is not all there yet.
+    @inline(__always)
+    private mutating func nextCompleteHeader() throws -> Header? {
+        if let failure { throw failure }
+        switch state {
+        case .waitingForHeader:
+            let header: Header
+            do {
+                guard let read = try readHeader() else { return nil }
+                header = read
+            } catch let error as WireError {
+                failure = error
+                throw error
+            }
+            lastFrameLength = header.length
+            guard bufferedByteCount >= 4 + header.length else {
+                state = .waitingForFrame(header)
+                makeRoom(forFrameOf: header.length)
+                return nil
+            }
+            return header
+        case .waitingForFrame(let header):
+            guard bufferedByteCount >= 4 + header.length else { return nil }
+            state = .waitingForHeader
+            return header
         }
-        let length = Int(field)
-        guard length >= Wire.headerRestLength else { throw WireError.frameTooShort(length: length) }
+    }
+
+    /// Checks whatever header bytes are buffered; returns the header once all 12 are there.
+    @inline(__always)
+    private func readHeader() throws -> Header? {
+        let buffered = bufferedByteCount
+        guard buffered >= Wire.headerLength else { return try checkPartialHeader() }
+        return try buffer.withUnsafeBytes { raw in
+            let start = readIndex
+            let field = UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: start, as: UInt32.self))
+            let magic = UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: start + 4, as: UInt16.self))
+            try checkLengthField(field)
+            guard magic == Wire.magic else { throw WireError.badMagic(magic) }
+            return Header(
+                length: Int(field), version: raw[start + 6], type: raw[start + 7],
+                requestID: UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: start + 8, as: UInt32.self)))
+        }
+    }
+
+    /// Fewer than 12 header bytes: checks the length field once its 4 bytes are there and the
+    /// magic once its 2 are, so a bad header fails before the rest of it arrives.
+    private func checkPartialHeader() throws -> Header? {
+        guard bufferedByteCount >= 4 else { return nil }
+        try checkLengthField(load(UInt32.self, at: 0))
         guard bufferedByteCount >= 6 else { return nil }
         let magic = load(UInt16.self, at: 4)
         guard magic == Wire.magic else { throw WireError.badMagic(magic) }
-        guard bufferedByteCount >= Wire.headerLength else { return nil }
-        return .waitingForFrame(
-            length: length, version: load(UInt8.self, at: 6), type: load(UInt8.self, at: 7),
-            requestID: load(UInt32.self, at: 8))
+        return nil
     }
 
-    /// Returns the frame whose header was read if its payload is complete, and consumes it.
-    private mutating func takeFrame() -> Frame? {
-        guard case let .waitingForFrame(length, version, type, requestID) = state,
-            bufferedByteCount >= 4 + length
-        else { return nil }
-        let payloadStart = readIndex + Wire.headerLength
-        let payloadEnd = readIndex + 4 + length
-        let payload = Array(buffer[payloadStart..<payloadEnd])
-        readIndex = payloadEnd
-        state = .waitingForHeader
-        return Frame(type: type, requestID: requestID, payload: payload, version: version)
+    @inline(__always)
+    private func checkLengthField(_ field: UInt32) throws {
+        guard UInt64(field) <= UInt64(maximumFrameLength) else {
+            throw WireError.frameTooLarge(length: UInt64(field), maximum: maximumFrameLength)
+        }
+        guard Int(field) >= Wire.headerRestLength else { throw WireError.frameTooShort(length: Int(field)) }
     }
 
     /// A valid header announced a frame of `length` (+ 4) bytes: if the buffer cannot hold it,
     /// move what is unread to the front and reserve room for the whole frame now.
-    private mutating func makeRoom(for header: State) {
-        guard case let .waitingForFrame(length, _, _, _) = header else { return }
-        lastFrameLength = length
+    private mutating func makeRoom(forFrameOf length: Int) {
         guard readIndex + 4 + length > buffer.capacity else { return }
         if readIndex > 0 {
             buffer.removeSubrange(0..<readIndex)

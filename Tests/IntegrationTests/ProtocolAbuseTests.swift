@@ -32,10 +32,10 @@ final class ProtocolAbuseTests: XCTestCase {
             guard case let .error(error) = try firstMessage(reply) else { return XCTFail("\(name): no error frame") }
             XCTAssertFalse(error.message.isEmpty, name)
         }
-        // A peer speaking another protocol version is rejected with a reason.
+        // A peer speaking another protocol version (here the former one, 1) is rejected with a reason.
         let future = try RawPeer(port: port)
-        var hello = Message.hello(Hello(workerName: "future", productVersion: "9", slots: 1, dataPath: "")).frame(requestID: 1)
-        hello.version = 2
+        var hello = Message.hello(Hello(workerName: "former", productVersion: "0.1", slots: 1, dataPath: "")).frame(requestID: 1)
+        hello.version = 1
         future.send(hello.encoded())
         guard case let .reject(reject) = try firstMessage(future.readToEnd()) else { return XCTFail("no reject") }
         XCTAssertEqual(reject.code, RejectCode.unsupportedProtocolVersion.rawValue)
