@@ -16,7 +16,8 @@
 //   2. The frames are the stream: their encodings, concatenated, are a prefix of the stream, and
 //      what is left over is exactly what the decoder still buffers (or rejects).
 //   3. Every frame survives encode -> FrameDecoder unchanged.
-//   4. Every frame that decodes to a Message round-trips: `encoded(requestID:)` gives back the
+//   4. Every frame that decodes to a Message round-trips: `encoded(requestID:)` (and
+//      `encode(requestID:appendingTo:)` after other bytes) gives back the
 //      frame's exact bytes, `frame(requestID:)` the same frame, the re-encoded bytes decode to
 //      the same frame and to an equal message (NaN counted equal to NaN, since the bytes are
 //      compared bit for bit anyway), and a frame that fails to decode fails the same way again.
@@ -185,6 +186,9 @@ private func checkFrame(_ frame: Frame, maximum: Int) {
     check(reencoded == bytes, "\(message.type.name): re-encoding differs from the bytes it was decoded from")
     check(message.frame(requestID: frame.requestID) == frame, "\(message.type.name): frame(requestID:) differs")
     check(message.encodePayload() == frame.payload, "\(message.type.name): encodePayload differs")
+    var appended: [UInt8] = [0x5A]
+    message.encode(requestID: frame.requestID, appendingTo: &appended)
+    check(appended == [0x5A] + bytes, "\(message.type.name): encode(appendingTo:) differs from encoded")
     check(singleFrame(reencoded, maximum: maximum) == frame, "\(message.type.name): re-encoded bytes, other frame")
     let again: Message
     do {

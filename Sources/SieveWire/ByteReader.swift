@@ -29,10 +29,10 @@ struct ByteReader {
 
     var remaining: Int { end - offset }
 
-    mutating func u8(_ field: String) throws -> UInt8 { try integer(field) }
-    mutating func u16(_ field: String) throws -> UInt16 { try integer(field) }
-    mutating func u32(_ field: String) throws -> UInt32 { try integer(field) }
-    mutating func u64(_ field: String) throws -> UInt64 { try integer(field) }
+    @inline(__always) mutating func u8(_ field: String) throws -> UInt8 { try integer(field) }
+    @inline(__always) mutating func u16(_ field: String) throws -> UInt16 { try integer(field) }
+    @inline(__always) mutating func u32(_ field: String) throws -> UInt32 { try integer(field) }
+    @inline(__always) mutating func u64(_ field: String) throws -> UInt64 { try integer(field) }
 
     mutating func f64(_ field: String) throws -> Double {
         Double(bitPattern: try integer(field))
@@ -89,12 +89,17 @@ struct ByteReader {
     @inline(__always)
     private mutating func integer<T: FixedWidthInteger>(_ field: String) throws -> T {
         let size = MemoryLayout<T>.size
-        guard size <= remaining else {
-            throw malformed(field, "needs \(size) bytes but only \(remaining) are left")
-        }
+        guard size <= remaining else { throw tooShort(field, size) }
         let raw = bytes.loadUnaligned(fromByteOffset: offset, as: T.self)
         offset += size
         return T(bigEndian: raw)
+    }
+
+    /// The error of a field that needs `size` bytes where fewer are left (kept out of line, so
+    /// that the integer reads inline into the message decoders).
+    @inline(never)
+    private func tooShort(_ field: String, _ size: Int) -> WireError {
+        malformed(field, "needs \(size) bytes but only \(remaining) are left")
     }
 
     /// Reads a `u32` element count and checks the elements fit in what is left.

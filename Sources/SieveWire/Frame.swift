@@ -9,7 +9,7 @@
 /// ```
 ///
 /// `length` counts every byte after itself (8 + payload size). All integers
-/// are big-endian. A `Frame` knows nothing of what the payload means: that is
+/// in the header are big-endian. A `Frame` knows nothing of what the payload means: that is
 /// ``Message``'s job, so a frame with an unknown type or version can still be
 /// read off the stream and answered with a reason.
 public struct Frame: Equatable, Sendable {

@@ -156,7 +156,7 @@ enum WireTransfer {
                         if decode {
                             decoder.append(bytes)
                             do {
-                                while try decoder.nextMessage() != nil {
+                                while let _ = try decoder.nextMessage() {
                                     state.frames += 1
                                 }
                             } catch {
