@@ -71,7 +71,8 @@ private struct Decoded {
 }
 
 /// Feeds `stream` to a new decoder in chunks of 1...largestChunk bytes (all at once if 0),
-/// taking every frame after each append, and alternating the two `append` overloads.
+/// taking every frame after each append, and cycling through the two `append` overloads and a
+/// read into `spaceForNextRead()`.
 private func decodeStream(_ stream: [UInt8], maximum: Int, largestChunk: Int, seed: UInt64) -> Decoded {
     var decoder = FrameDecoder(maximumFrameLength: maximum)
     var generator = SplitMix(state: seed)
@@ -82,10 +83,19 @@ private func decodeStream(_ stream: [UInt8], maximum: Int, largestChunk: Int, se
     repeat {
         let size = largestChunk == 0 ? stream.count : 1 + Int(generator.next() % UInt64(largestChunk))
         let upper = min(stream.count, offset + size)
-        if chunkIndex % 2 == 0 {
+        switch chunkIndex % 3 {
+        case 0:
             decoder.append(Array(stream[offset..<upper]))
-        } else {
+        case 1:
             stream[offset..<upper].withUnsafeBytes { decoder.append($0) }
+        default:
+            // A read straight into the decoder's buffer, as TCPConnection.readSpace makes it.
+            let space = decoder.spaceForNextRead()
+            let count = min(upper - offset, space.count)
+            check(space.count >= 65_536, "spaceForNextRead offered \(space.count) bytes")
+            stream[offset..<(offset + count)].withUnsafeBytes { space.copyMemory(from: $0) }
+            decoder.append(UnsafeRawBufferPointer(rebasing: space[0..<count]))
+            if offset + count < upper { stream[(offset + count)..<upper].withUnsafeBytes { decoder.append($0) } }
         }
         offset = upper
         chunkIndex += 1

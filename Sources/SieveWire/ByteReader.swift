@@ -16,15 +16,16 @@ struct ByteReader {
     private var offset: Int
     /// Where the payload ends in `bytes`.
     private let end: Int
-    /// The message being read, used as the prefix of field names in errors.
-    let messageName: String
+    /// The message being read; its name is the prefix of field names in errors.
+    let messageType: MessageType
+    var messageName: String { messageType.name }
 
     /// Reads `bytes`, which must stay valid while the reader is used.
-    init(_ bytes: UnsafeRawBufferPointer, messageName: String) {
+    init(_ bytes: UnsafeRawBufferPointer, messageType: MessageType) {
         self.bytes = bytes
         offset = 0
         end = bytes.count
-        self.messageName = messageName
+        self.messageType = messageType
     }
 
     var remaining: Int { end - offset }

@@ -77,9 +77,20 @@ public enum Message: Equatable, Sendable {
     /// Appends the bytes of the whole frame to `bytes`: the same bytes as
     /// ``encoded(requestID:)``, written straight into the caller's buffer, so that a sender
     /// batching many small frames into one write allocates nothing per frame. (The room is
-    /// zero-filled before it is written; for one large frame, ``encoded(requestID:)`` is faster.)
+    /// written on the stack for a frame of up to 1 KiB, zero-filled first for a larger one; for
+    /// one large frame, ``encoded(requestID:)`` is faster.)
     public func encode(requestID: UInt32 = 0, appendingTo bytes: inout [UInt8]) {
         let size = frameSize()
+        if size <= 1024 {
+            // Written on the stack, then appended with one copy.
+            withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { room in
+                var writer = ByteWriter(room)
+                writeFrame(requestID: requestID, payloadSize: size - Wire.headerLength, into: &writer)
+                precondition(writer.remaining == 0, "\(type.name) encoder wrote less than it counted")
+                bytes.append(contentsOf: UnsafeRawBufferPointer(room))
+            }
+            return
+        }
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: size))
         bytes.withUnsafeMutableBytes { raw in
@@ -134,7 +145,7 @@ public enum Message: Equatable, Sendable {
     static func decode(version: UInt8, type rawType: UInt8, payload: UnsafeRawBufferPointer) throws -> Message {
         guard version == Wire.protocolVersion else { throw WireError.unsupportedVersion(version) }
         guard let type = MessageType(rawValue: rawType) else { throw WireError.unknownMessageType(rawType) }
-        var reader = ByteReader(payload, messageName: type.name)
+        var reader = ByteReader(payload, messageType: type)
         let message = try decodeFields(of: type, from: &reader)
         try reader.finish()
         return message

@@ -150,14 +150,15 @@ enum WireTransfer {
                     listener.close()
                     var decoder = FrameDecoder()
                     var received = 0
+                    if decode { connection.readSpace = { decoder.spaceForNextRead() } }
                     connection.onRead = { [unowned connection] bytes in
                         received += bytes.count
                         state.received = received
                         if decode {
-                            decoder.append(bytes)
                             do {
-                                while let _ = try decoder.nextMessage() {
+                                try decoder.append(bytes) { _, _ in
                                     state.frames += 1
+                                    return true
                                 }
                             } catch {
                                 state.error = "\(error)"

@@ -57,7 +57,7 @@ final class ArrayEncodingTests: XCTestCase {
         XCTAssertEqual(Array(native[4..<12]), withUnsafeBytes(of: doubles[0].bitPattern.littleEndian) { Array($0) })
 
         try native.withUnsafeBytes { raw in
-            var reader = ByteReader(raw, messageName: "test")
+            var reader = ByteReader(raw, messageType: .reference)
             let readDoubles = try reader.f64Array("d", hostIsLittleEndian: false)
             let readRows = try reader.u64Array("r", hostIsLittleEndian: false)
             try reader.finish()
@@ -65,7 +65,7 @@ final class ArrayEncodingTests: XCTestCase {
             XCTAssertEqual(readRows, rowsAsBigEndianHostHolds)
         }
         try native.withUnsafeBytes { raw in
-            var reader = ByteReader(raw, messageName: "test")
+            var reader = ByteReader(raw, messageType: .reference)
             XCTAssertEqual(try reader.f64Array("d").map(\.bitPattern), doubles.map(\.bitPattern))
             XCTAssertEqual(try reader.u64Array("r"), rows)
         }
@@ -76,7 +76,7 @@ final class ArrayEncodingTests: XCTestCase {
             let bytes = write(hostIsLittleEndian: little) { $0.f64Array([]); $0.u64Array([]) }
             XCTAssertEqual(bytes, [0, 0, 0, 0, 0, 0, 0, 0])
             try bytes.withUnsafeBytes { raw in
-                var reader = ByteReader(raw, messageName: "test")
+                var reader = ByteReader(raw, messageType: .reference)
                 XCTAssertEqual(try reader.f64Array("d", hostIsLittleEndian: little), [])
                 XCTAssertEqual(try reader.u64Array("r", hostIsLittleEndian: little), [])
             }
