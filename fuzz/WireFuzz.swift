@@ -24,6 +24,8 @@
 //   5. Every WireError carries a wire code of 1...7 and a non-empty message; the decoder throws
 //      only framing errors, justified by the bytes; Message.decode only the error its checks
 //      give in their documented order (version, type, fields), naming the message.
+//   6. The message path (`append(_:forEachMessage:)`, i.e. `nextMessage()` decoding in place)
+//      yields the messages and errors of `next()` + `Message.decode`, frame by frame.
 // A WireError thrown by the decoder or by Message.decode is not a finding in itself.
 
 #if canImport(Glibc)
@@ -54,7 +56,53 @@ public func wireFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
     }
     checkFramesAreTheStream(whole, stream: stream, maximum: maximum)
     for frame in whole.frames { checkFrame(frame, maximum: maximum) }
+    checkMessagePath(stream, maximum: maximum, whole)
     return 0
+}
+
+/// What one frame of a stream came to on the message path: its message's bytes, or an error.
+private enum Outcome: Equatable {
+    case message([UInt8])
+    case error(WireError)
+}
+
+/// 6. The message path (`append(_:forEachMessage:)`, which runs `nextMessage()`, decoding in
+/// place) gives what `next()` and `Message.decode` give: the same messages, the same errors,
+/// frame by frame, and ends the same way.
+private func checkMessagePath(_ stream: [UInt8], maximum: Int, _ whole: Decoded) {
+    var expected: [Outcome] = whole.frames.map { frame in
+        do {
+            return .message(try Message.decode(frame).encoded(requestID: frame.requestID))
+        } catch {
+            return .error(error as! WireError)
+        }
+    }
+    if case .failed(let error) = whole.end { expected.append(.error(error)) }
+    var decoder = FrameDecoder(maximumFrameLength: maximum)
+    var outcomes: [Outcome] = []
+    var input = stream
+    while true {
+        do {
+            try input.withUnsafeBytes { raw in
+                try decoder.append(raw) { message, requestID in
+                    outcomes.append(.message(message.encoded(requestID: requestID)))
+                    return true
+                }
+            }
+            break
+        } catch let error as WireError {
+            outcomes.append(.error(error))
+            // A framing error is final; a message error consumed its frame, so go on.
+            if [.frameTooLarge, .frameTooShort, .badMagic].contains(error.code) { break }
+        } catch {
+            finding("the message path threw a non-WireError: \(error)")
+        }
+        input = []
+    }
+    check(outcomes == expected, "the message path gives \(outcomes.count) outcomes, next() + decode \(expected.count), or other ones")
+    if case .needMore(let buffered) = whole.end {
+        check(decoder.bufferedByteCount == buffered, "the message path leaves other bytes buffered")
+    }
 }
 
 /// How a stream ended once no further frame came out.

@@ -10,7 +10,6 @@ public struct Challenge: Equatable, Sendable {
 }
 
 extension Challenge: PayloadCodable {
-    static var messageType: MessageType { .challenge }
     func encode(into writer: inout some FieldSink) { writer.bytes(nonce) }
     init(from reader: inout ByteReader) throws { self.init(nonce: try reader.bytes("nonce")) }
 }
@@ -28,8 +27,6 @@ public struct Auth: Equatable, Sendable {
 }
 
 extension Auth: PayloadCodable {
-    static var messageType: MessageType { .auth }
-
     func encode(into writer: inout some FieldSink) {
         writer.bytes(nonce)
         writer.bytes(proof)
@@ -50,7 +47,6 @@ public struct AuthProof: Equatable, Sendable {
 }
 
 extension AuthProof: PayloadCodable {
-    static var messageType: MessageType { .authProof }
     func encode(into writer: inout some FieldSink) { writer.bytes(proof) }
     init(from reader: inout ByteReader) throws { self.init(proof: try reader.bytes("proof")) }
 }

@@ -137,15 +137,6 @@ struct ByteWriter: FieldSink {
     }
 }
 
-extension PayloadCodable {
-    /// The encoded size of the fields, from the counting pass.
-    var encodedSize: Int {
-        var counter = SizeCounter()
-        encode(into: &counter)
-        return counter.size
-    }
-}
-
 /// How arrays of 8-byte numbers meet the wire: their elements are little-endian there.
 ///
 /// On a little-endian host that is the bytes of the array as they lie in memory; a big-endian

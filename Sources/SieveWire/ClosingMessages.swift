@@ -19,8 +19,6 @@ public struct Done: Equatable, Sendable {
 }
 
 extension Done: PayloadCodable {
-    static var messageType: MessageType { .done }
-
     func encode(into writer: inout some FieldSink) {
         writer.u8(status)
         writer.string(message)
@@ -60,8 +58,6 @@ public struct ErrorMessage: Equatable, Sendable {
 }
 
 extension ErrorMessage: PayloadCodable {
-    static var messageType: MessageType { .error }
-
     func encode(into writer: inout some FieldSink) {
         writer.u16(code)
         writer.string(message)

@@ -23,8 +23,6 @@ public struct PartAssignment: Equatable, Sendable {
 }
 
 extension PartAssignment: PayloadCodable {
-    static var messageType: MessageType { .assignPart }
-
     func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(part)
@@ -58,8 +56,6 @@ public struct PartPicks: Equatable, Sendable {
 }
 
 extension PartPicks: PayloadCodable {
-    static var messageType: MessageType { .partPicks }
-
     func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(part)

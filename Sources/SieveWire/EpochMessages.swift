@@ -13,8 +13,6 @@ public struct Heartbeat: Equatable, Sendable {
 }
 
 extension Heartbeat: PayloadCodable {
-    static var messageType: MessageType { .heartbeat }
-
     func encode(into writer: inout some FieldSink) {
         writer.u16(shardsInFlight)
     }
@@ -38,8 +36,6 @@ public struct Reference: Equatable, Sendable {
 }
 
 extension Reference: PayloadCodable {
-    static var messageType: MessageType { .reference }
-
     func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.f64Array(vector)
@@ -73,8 +69,6 @@ public struct Assignment: Equatable, Sendable {
 }
 
 extension Assignment: PayloadCodable {
-    static var messageType: MessageType { .assign }
-
     func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u8(phase.rawValue)
@@ -115,8 +109,6 @@ public struct PartialSum: Equatable, Sendable {
 }
 
 extension PartialSum: PayloadCodable {
-    static var messageType: MessageType { .partialSum }
-
     func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(shard)
@@ -162,8 +154,6 @@ public struct ShardScores: Equatable, Sendable {
 }
 
 extension ShardScores: PayloadCodable {
-    static var messageType: MessageType { .scores }
-
     func encode(into writer: inout some FieldSink) {
         precondition(columns.count <= Int(UInt8.max), "scores has \(columns.count) columns; at most 255 fit")
         precondition(
@@ -215,8 +205,6 @@ public struct ShardFailure: Equatable, Sendable {
 }
 
 extension ShardFailure: PayloadCodable {
-    static var messageType: MessageType { .shardFailed }
-
     func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(shard)
@@ -247,8 +235,6 @@ public struct CurriculumMessage: Equatable, Sendable {
 }
 
 extension CurriculumMessage: PayloadCodable {
-    static var messageType: MessageType { .curriculum }
-
     func encode(into writer: inout some FieldSink) {
         precondition(rows.count == scores.count, "curriculum has \(rows.count) rows but \(scores.count) scores")
         writer.u32(epoch)

@@ -21,8 +21,6 @@ public struct Hello: Equatable, Sendable {
 }
 
 extension Hello: PayloadCodable {
-    static var messageType: MessageType { .hello }
-
     func encode(into writer: inout some FieldSink) {
         writer.string(workerName)
         writer.string(productVersion)
@@ -73,8 +71,6 @@ public struct Welcome: Equatable, Sendable {
 }
 
 extension Welcome: PayloadCodable {
-    static var messageType: MessageType { .welcome }
-
     func encode(into writer: inout some FieldSink) {
         writer.u32(workerID)
         writer.u32(heartbeatMillis)
@@ -117,8 +113,6 @@ public struct Reject: Equatable, Sendable {
 }
 
 extension Reject: PayloadCodable {
-    static var messageType: MessageType { .reject }
-
     func encode(into writer: inout some FieldSink) {
         writer.u16(code)
         writer.string(reason)
@@ -147,8 +141,6 @@ public struct Ready: Equatable, Sendable {
 }
 
 extension Ready: PayloadCodable {
-    static var messageType: MessageType { .ready }
-
     func encode(into writer: inout some FieldSink) {
         writer.u64(fingerprint)
         writer.u64(rows)

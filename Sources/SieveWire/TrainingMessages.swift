@@ -31,8 +31,6 @@ public struct TaskAssignment: Equatable, Sendable {
 }
 
 extension TaskAssignment: PayloadCodable {
-    static var messageType: MessageType { .assignTask }
-
     func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(task)
@@ -66,8 +64,6 @@ public struct TaskResult: Equatable, Sendable {
 }
 
 extension TaskResult: PayloadCodable {
-    static var messageType: MessageType { .taskResult }
-
     func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(task)
@@ -96,8 +92,6 @@ public struct Weights: Equatable, Sendable {
 }
 
 extension Weights: PayloadCodable {
-    static var messageType: MessageType { .weights }
-
     func encode(into writer: inout some FieldSink) {
         writer.u32(version)
         writer.u32(epoch)

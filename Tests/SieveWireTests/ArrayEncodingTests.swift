@@ -112,7 +112,9 @@ final class ArrayEncodingTests: XCTestCase {
     func testEncodeAppendingGivesTheBytesOfEncoded() {
         var stream: [UInt8] = [0xAA]
         var expected: [UInt8] = [0xAA]
-        for (index, message) in SampleMessages.all.enumerated() {
+        // The samples are small (written on the stack); the last one is over 1 KiB (written in place).
+        let large = Message.reference(Reference(epoch: 3, vector: (0..<1000).map { Double($0) / 7 }))
+        for (index, message) in (SampleMessages.all + [large]).enumerated() {
             message.encode(requestID: UInt32(index), appendingTo: &stream)
             expected += message.encoded(requestID: UInt32(index))
         }
