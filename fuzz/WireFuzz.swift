@@ -16,13 +16,16 @@
 //   2. The frames are the stream: their encodings, concatenated, are a prefix of the stream, and
 //      what is left over is exactly what the decoder still buffers (or rejects).
 //   3. Every frame survives encode -> FrameDecoder unchanged.
-//   4. Every frame that decodes to a Message round-trips: `encoded(requestID:)` gives back the
+//   4. Every frame that decodes to a Message round-trips: `encoded(requestID:)` (and
+//      `encode(requestID:appendingTo:)` after other bytes) gives back the
 //      frame's exact bytes, `frame(requestID:)` the same frame, the re-encoded bytes decode to
 //      the same frame and to an equal message (NaN counted equal to NaN, since the bytes are
 //      compared bit for bit anyway), and a frame that fails to decode fails the same way again.
 //   5. Every WireError carries a wire code of 1...7 and a non-empty message; the decoder throws
 //      only framing errors, justified by the bytes; Message.decode only the error its checks
 //      give in their documented order (version, type, fields), naming the message.
+//   6. The message path (`append(_:forEachMessage:)`, i.e. `nextMessage()` decoding in place)
+//      yields the messages and errors of `next()` + `Message.decode`, frame by frame.
 // A WireError thrown by the decoder or by Message.decode is not a finding in itself.
 
 #if canImport(Glibc)
@@ -53,7 +56,53 @@ public func wireFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
     }
     checkFramesAreTheStream(whole, stream: stream, maximum: maximum)
     for frame in whole.frames { checkFrame(frame, maximum: maximum) }
+    checkMessagePath(stream, maximum: maximum, whole)
     return 0
+}
+
+/// What one frame of a stream came to on the message path: its message's bytes, or an error.
+private enum Outcome: Equatable {
+    case message([UInt8])
+    case error(WireError)
+}
+
+/// 6. The message path (`append(_:forEachMessage:)`, which runs `nextMessage()`, decoding in
+/// place) gives what `next()` and `Message.decode` give: the same messages, the same errors,
+/// frame by frame, and ends the same way.
+private func checkMessagePath(_ stream: [UInt8], maximum: Int, _ whole: Decoded) {
+    var expected: [Outcome] = whole.frames.map { frame in
+        do {
+            return .message(try Message.decode(frame).encoded(requestID: frame.requestID))
+        } catch {
+            return .error(error as! WireError)
+        }
+    }
+    if case .failed(let error) = whole.end { expected.append(.error(error)) }
+    var decoder = FrameDecoder(maximumFrameLength: maximum)
+    var outcomes: [Outcome] = []
+    var input = stream
+    while true {
+        do {
+            try input.withUnsafeBytes { raw in
+                try decoder.append(raw) { message, requestID in
+                    outcomes.append(.message(message.encoded(requestID: requestID)))
+                    return true
+                }
+            }
+            break
+        } catch let error as WireError {
+            outcomes.append(.error(error))
+            // A framing error is final; a message error consumed its frame, so go on.
+            if [.frameTooLarge, .frameTooShort, .badMagic].contains(error.code) { break }
+        } catch {
+            finding("the message path threw a non-WireError: \(error)")
+        }
+        input = []
+    }
+    check(outcomes == expected, "the message path gives \(outcomes.count) outcomes, next() + decode \(expected.count), or other ones")
+    if case .needMore(let buffered) = whole.end {
+        check(decoder.bufferedByteCount == buffered, "the message path leaves other bytes buffered")
+    }
 }
 
 /// How a stream ended once no further frame came out.
@@ -70,7 +119,8 @@ private struct Decoded {
 }
 
 /// Feeds `stream` to a new decoder in chunks of 1...largestChunk bytes (all at once if 0),
-/// taking every frame after each append, and alternating the two `append` overloads.
+/// taking every frame after each append, and cycling through the two `append` overloads and a
+/// read into `spaceForNextRead()`.
 private func decodeStream(_ stream: [UInt8], maximum: Int, largestChunk: Int, seed: UInt64) -> Decoded {
     var decoder = FrameDecoder(maximumFrameLength: maximum)
     var generator = SplitMix(state: seed)
@@ -81,10 +131,19 @@ private func decodeStream(_ stream: [UInt8], maximum: Int, largestChunk: Int, se
     repeat {
         let size = largestChunk == 0 ? stream.count : 1 + Int(generator.next() % UInt64(largestChunk))
         let upper = min(stream.count, offset + size)
-        if chunkIndex % 2 == 0 {
+        switch chunkIndex % 3 {
+        case 0:
             decoder.append(Array(stream[offset..<upper]))
-        } else {
+        case 1:
             stream[offset..<upper].withUnsafeBytes { decoder.append($0) }
+        default:
+            // A read straight into the decoder's buffer, as TCPConnection.readSpace makes it.
+            let space = decoder.spaceForNextRead()
+            let count = min(upper - offset, space.count)
+            check(space.count >= 65_536, "spaceForNextRead offered \(space.count) bytes")
+            stream[offset..<(offset + count)].withUnsafeBytes { space.copyMemory(from: $0) }
+            decoder.append(UnsafeRawBufferPointer(rebasing: space[0..<count]))
+            if offset + count < upper { stream[(offset + count)..<upper].withUnsafeBytes { decoder.append($0) } }
         }
         offset = upper
         chunkIndex += 1
@@ -185,6 +244,9 @@ private func checkFrame(_ frame: Frame, maximum: Int) {
     check(reencoded == bytes, "\(message.type.name): re-encoding differs from the bytes it was decoded from")
     check(message.frame(requestID: frame.requestID) == frame, "\(message.type.name): frame(requestID:) differs")
     check(message.encodePayload() == frame.payload, "\(message.type.name): encodePayload differs")
+    var appended: [UInt8] = [0x5A]
+    message.encode(requestID: frame.requestID, appendingTo: &appended)
+    check(appended == [0x5A] + bytes, "\(message.type.name): encode(appendingTo:) differs from encoded")
     check(singleFrame(reencoded, maximum: maximum) == frame, "\(message.type.name): re-encoded bytes, other frame")
     let again: Message
     do {

@@ -41,8 +41,8 @@ enum MakeCorpus {
         let heartbeat = Message.heartbeat(Heartbeat(shardsInFlight: 1)).encoded()
         let ready = Message.ready(Ready(fingerprint: 7, rows: 100, dimension: 3)).encoded()
         let reference = Message.reference(Reference(epoch: 1, vector: Array(repeating: 0.5, count: 8))).encoded()
-        var helloV2 = Message.hello(Hello(workerName: "w2", productVersion: "9.0", slots: 1, dataPath: "")).frame()
-        helloV2.version = 2
+        var helloV1 = Message.hello(Hello(workerName: "w1", productVersion: "0.1", slots: 1, dataPath: "")).frame()
+        helloV1.version = 1  // the former protocol version
         let unknownType = Frame(type: 200, requestID: 9, payload: [1, 2, 3]).encoded()
 
         // Every type once, appended 3 bytes at most at a time.
@@ -51,8 +51,8 @@ enum MakeCorpus {
         write(directory, "multi-samples.bin", control: 0x11, samples)
         // The examples with the last frame cut short: the decoder must keep waiting.
         write(directory, "multi-truncated.bin", control: 1, Array(examples.dropLast(5)))
-        // Frames the decoder cuts but Message.decode rejects (version 2, type 200), between good ones.
-        write(directory, "multi-undecodable.bin", control: 0, heartbeat + helloV2.encoded() + unknownType + ready)
+        // Frames the decoder cuts but Message.decode rejects (version 1, type 200), between good ones.
+        write(directory, "multi-undecodable.bin", control: 0, heartbeat + helloV1.encoded() + unknownType + ready)
         // The 64-byte frame limit: two small frames pass, then the reference (length 80) is too large.
         precondition(reference.count - 4 > 64 && ready.count - 4 <= 64)
         write(directory, "multi-small-limit.bin", control: 0x80 | 4, heartbeat + ready + reference + heartbeat)

@@ -10,17 +10,21 @@ final class FrameLink {
     init(connection: TCPConnection, maximumFrameLength: Int) {
         self.connection = connection
         decoder = FrameDecoder(maximumFrameLength: maximumFrameLength)
+        // Reads go straight into the decoder's buffer: a large frame is never copied into it.
+        connection.readSpace = { [weak self] in
+            guard let self, !self.failed else { return UnsafeMutableRawBufferPointer(start: nil, count: 0) }
+            return self.decoder.spaceForNextRead()
+        }
     }
 
     /// Feeds bytes and calls `deliver` per message, or `reject` once on the first bad frame,
     /// after which the link ignores what else arrives (the caller closes it).
     func receive(_ bytes: UnsafeRawBufferPointer, deliver: (Message, UInt32) -> Void, reject: (WireError) -> Void) {
         guard !failed else { return }
-        decoder.append(bytes)
         do {
-            while let (message, requestID) = try decoder.nextMessage() {
+            try decoder.append(bytes) { message, requestID in
                 deliver(message, requestID)
-                if failed { return }
+                return !failed
             }
         } catch {
             failed = true

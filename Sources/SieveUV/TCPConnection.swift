@@ -18,6 +18,13 @@ public final class TCPConnection: HandleOwner {
 
     /// Called on the loop thread with bytes valid only during the call.
     public var onRead: ((UnsafeRawBufferPointer) -> Void)?
+    /// Where the next read should go instead of the connection's own buffer, asked just before
+    /// each read (for example a `FrameDecoder`'s `spaceForNextRead()`, so that a large frame
+    /// arrives in the decoder's buffer without a copy). `onRead` then gets bytes lying there.
+    /// An empty buffer, or no closure, means the connection's own buffer.
+    public var readSpace: (() -> UnsafeMutableRawBufferPointer)?
+    /// Where the read in progress goes (set by libuv's allocation callback).
+    private var readTarget: UnsafeMutableRawPointer?
     public var onClose: ((UVError?) -> Void)?
     /// The peer as `host:port`, for log lines and error messages.
     public private(set) var peer = "unknown peer"
@@ -94,7 +101,7 @@ public final class TCPConnection: HandleOwner {
     private func beginReading() -> Int32 {
         uv_read_start(stream, { handle, _, buffer in
             guard let owner = HandleBox<uv_tcp_t>.owner(of: UnsafeMutableRawPointer(handle), as: TCPConnection.self) else { return }
-            buffer!.pointee = uv_buf_init(owner.readBuffer.assumingMemoryBound(to: CChar.self), UInt32(TCPConnection.readBufferSize))
+            buffer!.pointee = owner.nextReadBuffer()
         }, { stream, count, _ in
             guard let owner = HandleBox<uv_tcp_t>.owner(of: UnsafeMutableRawPointer(stream), as: TCPConnection.self) else { return }
             owner.didRead(count)
@@ -106,9 +113,19 @@ public final class TCPConnection: HandleOwner {
         uv_read_stop(stream)
     }
 
+    private func nextReadBuffer() -> uv_buf_t {
+        if let space = readSpace?(), let base = space.baseAddress, space.count > 0 {
+            readTarget = base
+            // At most what the own buffer takes: the same reads either way, one bounded read per callback.
+            return uv_buf_init(base.assumingMemoryBound(to: CChar.self), UInt32(min(space.count, TCPConnection.readBufferSize)))
+        }
+        readTarget = readBuffer
+        return uv_buf_init(readBuffer.assumingMemoryBound(to: CChar.self), UInt32(TCPConnection.readBufferSize))
+    }
+
     private func didRead(_ count: Int) {
         if count > 0 {
-            onRead?(UnsafeRawBufferPointer(start: readBuffer, count: count))
+            onRead?(UnsafeRawBufferPointer(start: readTarget ?? readBuffer, count: count))
         } else if count < 0 {
             let error = UVError("read from \(peer)", Int32(count))
             if error.isEndOfStream { close() } else { fail(error) }
@@ -187,6 +204,7 @@ public final class TCPConnection: HandleOwner {
     private func didFlush(_ status: Int32) {
         guard status >= 0, !box.closing else { return close() }
         onRead = nil
+        readSpace = nil
         let reading = beginReading()
         guard reading >= 0 || reading == UV_EALREADY.rawValue, let timer = try? LoopTimer(loop: loop) else { return close() }
         lingerTimer = timer
@@ -220,6 +238,7 @@ public final class TCPConnection: HandleOwner {
         let callback = onClose
         onClose = nil
         onRead = nil
+        readSpace = nil
         onDrain = nil
         callback?(error)
     }
@@ -231,6 +250,7 @@ public final class TCPConnection: HandleOwner {
 
     func closeForShutdown() {
         onRead = nil
+        readSpace = nil
         onClose = nil
         closeSilently()
     }

@@ -10,8 +10,7 @@ public struct Challenge: Equatable, Sendable {
 }
 
 extension Challenge: PayloadCodable {
-    static var messageType: MessageType { .challenge }
-    func encode(into writer: inout ByteWriter) { writer.bytes(nonce) }
+    func encode(into writer: inout some FieldSink) { writer.bytes(nonce) }
     init(from reader: inout ByteReader) throws { self.init(nonce: try reader.bytes("nonce")) }
 }
 
@@ -28,9 +27,7 @@ public struct Auth: Equatable, Sendable {
 }
 
 extension Auth: PayloadCodable {
-    static var messageType: MessageType { .auth }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.bytes(nonce)
         writer.bytes(proof)
     }
@@ -50,7 +47,6 @@ public struct AuthProof: Equatable, Sendable {
 }
 
 extension AuthProof: PayloadCodable {
-    static var messageType: MessageType { .authProof }
-    func encode(into writer: inout ByteWriter) { writer.bytes(proof) }
+    func encode(into writer: inout some FieldSink) { writer.bytes(proof) }
     init(from reader: inout ByteReader) throws { self.init(proof: try reader.bytes("proof")) }
 }

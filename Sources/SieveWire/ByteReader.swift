@@ -6,30 +6,34 @@
 /// bytes left in the payload before anything is allocated for them, so a
 /// hostile count cannot make the reader reserve more memory than the payload
 /// itself occupies.
+///
+/// It reads the payload where it lies (a frame decoder's buffer, a frame's payload), through a
+/// pointer valid while the reader is in use: nothing is copied but the values it returns.
+/// Scalars are big-endian; the elements of `f64` and `u64` arrays are little-endian (see
+/// ``ByteWriter``), a bulk copy out of the payload on a little-endian host.
 struct ByteReader {
-    private let bytes: [UInt8]
+    private let bytes: UnsafeRawBufferPointer
     private var offset: Int
     /// Where the payload ends in `bytes`.
     private let end: Int
-    /// The message being read, used as the prefix of field names in errors.
-    let messageName: String
+    /// The message being read; its name is the prefix of field names in errors.
+    let messageType: MessageType
+    var messageName: String { messageType.name }
 
-    /// Reads `bytes[range]` (all of `bytes` by default). A range lets a decoder read a payload
-    /// where it lies in its receive buffer instead of copying it out first.
-    init(_ bytes: [UInt8], range: Range<Int>? = nil, messageName: String) {
+    /// Reads `bytes`, which must stay valid while the reader is used.
+    init(_ bytes: UnsafeRawBufferPointer, messageType: MessageType) {
         self.bytes = bytes
-        offset = range?.lowerBound ?? 0
-        end = range?.upperBound ?? bytes.count
-        precondition(offset >= 0 && end <= bytes.count && offset <= end)
-        self.messageName = messageName
+        offset = 0
+        end = bytes.count
+        self.messageType = messageType
     }
 
     var remaining: Int { end - offset }
 
-    mutating func u8(_ field: String) throws -> UInt8 { try integer(field) }
-    mutating func u16(_ field: String) throws -> UInt16 { try integer(field) }
-    mutating func u32(_ field: String) throws -> UInt32 { try integer(field) }
-    mutating func u64(_ field: String) throws -> UInt64 { try integer(field) }
+    @inline(__always) mutating func u8(_ field: String) throws -> UInt8 { try integer(field) }
+    @inline(__always) mutating func u16(_ field: String) throws -> UInt16 { try integer(field) }
+    @inline(__always) mutating func u32(_ field: String) throws -> UInt32 { try integer(field) }
+    @inline(__always) mutating func u64(_ field: String) throws -> UInt64 { try integer(field) }
 
     mutating func f64(_ field: String) throws -> Double {
         Double(bitPattern: try integer(field))
@@ -42,7 +46,7 @@ struct ByteReader {
             throw malformed(field, "string length \(length) exceeds the \(remaining) bytes left")
         }
         let range = offset..<(offset + length)
-        guard let value = String(validating: bytes[range], as: UTF8.self) else {
+        guard let value = String(validating: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self) else {
             throw malformed(field, "the \(length) string bytes are not valid UTF-8")
         }
         offset = range.upperBound
@@ -59,16 +63,16 @@ struct ByteReader {
         return Array(bytes[offset..<(offset + length)])
     }
 
-    /// `u32` count, then that many big-endian binary64 bit patterns.
-    mutating func f64Array(_ field: String) throws -> [Double] {
+    /// `u32` count, then that many binary64 bit patterns, little-endian.
+    mutating func f64Array(_ field: String, hostIsLittleEndian: Bool = WireArrays.hostIsLittleEndian) throws -> [Double] {
         let count = try arrayCount(field, elementSize: 8)
-        return readElements(count) { Double(bitPattern: UInt64(bigEndian: $0)) }
+        return readWords(count, hostIsLittleEndian: hostIsLittleEndian)
     }
 
-    /// `u32` count, then that many big-endian `u64` values.
-    mutating func u64Array(_ field: String) throws -> [UInt64] {
+    /// `u32` count, then that many `u64` values, little-endian.
+    mutating func u64Array(_ field: String, hostIsLittleEndian: Bool = WireArrays.hostIsLittleEndian) throws -> [UInt64] {
         let count = try arrayCount(field, elementSize: 8)
-        return readElements(count) { UInt64(bigEndian: $0) }
+        return readWords(count, hostIsLittleEndian: hostIsLittleEndian)
     }
 
     /// Throws ``WireError/Code/trailingBytes`` unless the whole payload was read.
@@ -83,14 +87,20 @@ struct ByteReader {
         WireError.malformedField("\(messageName).\(field)", detail)
     }
 
+    @inline(__always)
     private mutating func integer<T: FixedWidthInteger>(_ field: String) throws -> T {
         let size = MemoryLayout<T>.size
-        guard size <= remaining else {
-            throw malformed(field, "needs \(size) bytes but only \(remaining) are left")
-        }
-        let raw = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
+        guard size <= remaining else { throw tooShort(field, size) }
+        let raw = bytes.loadUnaligned(fromByteOffset: offset, as: T.self)
         offset += size
         return T(bigEndian: raw)
+    }
+
+    /// The error of a field that needs `size` bytes where fewer are left (kept out of line, so
+    /// that the integer reads inline into the message decoders).
+    @inline(never)
+    private func tooShort(_ field: String, _ size: Int) -> WireError {
+        malformed(field, "needs \(size) bytes but only \(remaining) are left")
     }
 
     /// Reads a `u32` element count and checks the elements fit in what is left.
@@ -103,19 +113,23 @@ struct ByteReader {
         return count
     }
 
-    /// Reads `count` raw 8-byte words in one pass, converting each with `convert`.
-    private mutating func readElements<T>(_ count: Int, _ convert: (UInt64) -> T) -> [T] {
-        let start = offset
-        let values = bytes.withUnsafeBytes { raw in
-            [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-                for index in 0..<count {
-                    let word = raw.loadUnaligned(fromByteOffset: start + index * 8, as: UInt64.self)
-                    buffer.initializeElement(at: index, to: convert(word))
-                }
-                initialized = count
+    /// Reads `count` little-endian 8-byte words into a new array of `Word` (`Double` or
+    /// `UInt64`): one bulk copy on a little-endian host, a byte-swapping pass otherwise. The
+    /// count was checked against the bytes left.
+    private mutating func readWords<Word>(_ count: Int, hostIsLittleEndian: Bool) -> [Word] {
+        precondition(MemoryLayout<Word>.size == 8, "only 8-byte words")
+        let byteCount = count * 8
+        let source = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + byteCount)])
+        let values = [Word](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let target = UnsafeMutableRawBufferPointer(buffer)
+            if hostIsLittleEndian {
+                if byteCount > 0 { target.copyMemory(from: source) }
+            } else {
+                WireArrays.copyWordsSwappingBytes(from: source, to: target)
             }
+            initialized = count
         }
-        offset += count * 8
+        offset += byteCount
         return values
     }
 }

@@ -1,32 +1,78 @@
-/// Appends protocol field encodings to a growing byte array.
+/// Where a message body writes its fields, in the order `docs/protocol.md` gives.
 ///
-/// Integers are written big-endian, doubles as the big-endian bit pattern of
-/// their IEEE-754 binary64 value, strings and arrays behind a `u32` count.
-/// Arrays of numbers are written in bulk into storage reserved once, so
-/// payloads of tens of megabytes cost one allocation and one pass.
+/// A message is encoded in two passes over its fields with the same code: a ``SizeCounter``
+/// adds up the bytes, then a ``ByteWriter`` stores them into storage allocated once at exactly
+/// that size. So a 37-byte `assign` costs one allocation (none when appended to a caller's
+/// buffer) and a few stores, and a 64 MiB `scores` one allocation and one bulk copy.
 ///
-/// Writing never fails; a value that cannot be represented (a string longer
-/// than `UInt32.max` bytes, an array with more than `UInt32.max` elements)
-/// is a programming error and traps.
-struct ByteWriter {
-    private(set) var bytes: [UInt8]
+/// Scalars (integers, a lone `f64`, counts) are big-endian; the elements of `f64` and `u64`
+/// arrays are **little-endian**, so that on a little-endian host (every x86-64 and ARM64
+/// machine gradsieve runs on) an array goes out as one copy of its memory; a big-endian host
+/// byte-swaps each element (``WireArrays``). Strings, byte strings and arrays sit behind a
+/// big-endian `u32` count.
+///
+/// Writing never fails; a value that cannot be represented (a string longer than `UInt32.max`
+/// bytes, an array with more than `UInt32.max` elements) is a programming error and traps.
+protocol FieldSink {
+    mutating func u8(_ value: UInt8)
+    mutating func u16(_ value: UInt16)
+    mutating func u32(_ value: UInt32)
+    mutating func u64(_ value: UInt64)
+    /// A single `f64` field: its bit pattern, big-endian like every scalar.
+    mutating func f64(_ value: Double)
+    /// `u32` byte count, then the UTF-8 bytes.
+    mutating func string(_ value: String)
+    /// `u32` byte count, then the bytes as they are.
+    mutating func bytes(_ value: [UInt8])
+    /// `u32` count, then each value's binary64 bit pattern, little-endian.
+    mutating func f64Array(_ values: [Double])
+    /// `u32` count, then each value little-endian.
+    mutating func u64Array(_ values: [UInt64])
+}
 
-    init(capacity: Int = 64) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+/// The first pass of encoding: counts the bytes the fields take.
+struct SizeCounter: FieldSink {
+    private(set) var size = 0
+
+    mutating func u8(_ value: UInt8) { size += 1 }
+    mutating func u16(_ value: UInt16) { size += 2 }
+    mutating func u32(_ value: UInt32) { size += 4 }
+    mutating func u64(_ value: UInt64) { size += 8 }
+    mutating func f64(_ value: Double) { size += 8 }
+    mutating func string(_ value: String) { size += 4 + value.utf8.count }
+    mutating func bytes(_ value: [UInt8]) { size += 4 + value.count }
+    mutating func f64Array(_ values: [Double]) { size += 4 + 8 * values.count }
+    mutating func u64Array(_ values: [UInt64]) { size += 4 + 8 * values.count }
+}
+
+/// The second pass of encoding: stores the fields into storage of the counted size.
+///
+/// Every store checks that it stays within the storage (a miscount traps, it never writes
+/// past the end); the caller checks that the storage was filled exactly.
+struct ByteWriter: FieldSink {
+    private let base: UnsafeMutableRawPointer?
+    /// Bytes written so far.
+    private(set) var offset = 0
+    private let end: Int
+    /// True to write array elements as this host holds them in memory; `false` only in tests,
+    /// which run the big-endian host's path on this little-endian one.
+    private let hostIsLittleEndian: Bool
+
+    /// Writes into `storage`, which must stay valid while the writer is used.
+    init(_ storage: UnsafeMutableRawBufferPointer, hostIsLittleEndian: Bool = WireArrays.hostIsLittleEndian) {
+        base = storage.baseAddress
+        end = storage.count
+        self.hostIsLittleEndian = hostIsLittleEndian
     }
 
-    mutating func u8(_ value: UInt8) {
-        bytes.append(value)
-    }
+    /// Bytes left in the storage.
+    var remaining: Int { end - offset }
 
-    mutating func u16(_ value: UInt16) { integer(value) }
-    mutating func u32(_ value: UInt32) { integer(value) }
-    mutating func u64(_ value: UInt64) { integer(value) }
-
-    mutating func f64(_ value: Double) {
-        integer(value.bitPattern)
-    }
+    mutating func u8(_ value: UInt8) { store(value) }
+    mutating func u16(_ value: UInt16) { store(value.bigEndian) }
+    mutating func u32(_ value: UInt32) { store(value.bigEndian) }
+    mutating func u64(_ value: UInt64) { store(value.bigEndian) }
+    mutating func f64(_ value: Double) { store(value.bitPattern.bigEndian) }
 
     /// A `u32` count; traps if `count` does not fit, since no peer could read it.
     mutating func count(_ count: Int) {
@@ -34,58 +80,88 @@ struct ByteWriter {
         u32(UInt32(count))
     }
 
-    /// `u32` byte count, then the UTF-8 bytes.
     mutating func string(_ value: String) {
-        let utf8 = value.utf8
-        count(utf8.count)
-        bytes.append(contentsOf: utf8)
+        var value = value
+        value.withUTF8 { raw(UnsafeRawBufferPointer($0)) }
     }
 
-    /// `u32` byte count, then the bytes as they are.
     mutating func bytes(_ value: [UInt8]) {
-        count(value.count)
-        bytes.append(contentsOf: value)
+        value.withUnsafeBytes { raw($0) }
     }
 
-    /// `u32` count, then each value as a big-endian binary64 bit pattern.
     mutating func f64Array(_ values: [Double]) {
         count(values.count)
-        appendWordsBigEndian(values)
+        values.withUnsafeBytes { words($0) }
     }
 
-    /// `u32` count, then each value as a big-endian `u64`.
     mutating func u64Array(_ values: [UInt64]) {
         count(values.count)
-        appendWordsBigEndian(values)
+        values.withUnsafeBytes { words($0) }
     }
 
-    /// Overwrites the four bytes at `offset` with `value`, big-endian; for
-    /// length fields that are only known once what follows has been written.
-    mutating func patchU32(_ value: UInt32, at offset: Int) {
-        bytes.withUnsafeMutableBytes { $0.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt32.self) }
+    /// `u32` byte count, then `source` as it is.
+    private mutating func raw(_ source: UnsafeRawBufferPointer) {
+        count(source.count)
+        rawBytes(source)
     }
 
-    private mutating func integer<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+    /// `source` as it is, without a count (a frame's payload after its header).
+    mutating func rawBytes(_ source: UnsafeRawBufferPointer) {
+        let target = reserve(source.count)
+        if let from = source.baseAddress, let to = target { to.copyMemory(from: from, byteCount: source.count) }
     }
 
-    /// Appends `values`, 8-byte words (`Double` or `UInt64`), each in big-endian order: the
-    /// array grows once, then each word is loaded, swapped and stored in one pass (no copy
-    /// followed by a second pass over the copy).
-    private mutating func appendWordsBigEndian<Word>(_ values: [Word]) {
-        precondition(MemoryLayout<Word>.size == 8, "only 8-byte words")
-        let start = bytes.count
-        let byteCount = values.count * 8
-        bytes.reserveCapacity(start + byteCount)
-        bytes.append(contentsOf: repeatElement(0, count: byteCount))
-        values.withUnsafeBytes { source in
-            bytes.withUnsafeMutableBytes { raw in
-                let target = raw.baseAddress! + start
-                for index in 0..<values.count {
-                    let word = source.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)
-                    target.storeBytes(of: word.bigEndian, toByteOffset: index * 8, as: UInt64.self)
-                }
-            }
+    /// The 8-byte words of `source` (the memory of a `[Double]` or `[UInt64]` on this host),
+    /// little-endian: one bulk copy on a little-endian host, a byte-swapping pass otherwise.
+    private mutating func words(_ source: UnsafeRawBufferPointer) {
+        guard let to = reserve(source.count), let from = source.baseAddress else { return }
+        if hostIsLittleEndian {
+            to.copyMemory(from: from, byteCount: source.count)
+        } else {
+            WireArrays.copyWordsSwappingBytes(
+                from: source, to: UnsafeMutableRawBufferPointer(start: to, count: source.count))
+        }
+    }
+
+    @inline(__always)
+    private mutating func store<T: FixedWidthInteger>(_ value: T) {
+        reserve(MemoryLayout<T>.size)!.storeBytes(of: value, as: T.self)
+    }
+
+    /// Claims the next `count` bytes of the storage; nil only when `count` is 0 and there is no storage.
+    @inline(__always)
+    private mutating func reserve(_ count: Int) -> UnsafeMutableRawPointer? {
+        precondition(count <= end - offset, "encoder wrote past the size it counted")
+        defer { offset += count }
+        return base.map { $0 + offset }
+    }
+}
+
+/// How arrays of 8-byte numbers meet the wire: their elements are little-endian there.
+///
+/// On a little-endian host that is the bytes of the array as they lie in memory; a big-endian
+/// host reverses the bytes of each element on the way out and on the way in. The writers and
+/// readers take the host's order as a parameter, and the tests pass `false` to run the
+/// big-endian path on this (little-endian) machine.
+enum WireArrays {
+    /// True on a little-endian host (x86-64, and ARM64 as Linux and macOS run it).
+    static var hostIsLittleEndian: Bool {
+        #if _endian(little)
+        true
+        #else
+        false
+        #endif
+    }
+
+    /// Copies `source.count / 8` 8-byte words into `target` (at least as long), reversing the
+    /// bytes of each: the conversion between little-endian wire words and a big-endian host's.
+    /// Neither buffer needs any alignment.
+    static func copyWordsSwappingBytes(from source: UnsafeRawBufferPointer, to target: UnsafeMutableRawBufferPointer) {
+        precondition(source.count % 8 == 0 && target.count >= source.count, "whole 8-byte words only")
+        guard let from = source.baseAddress, let to = target.baseAddress else { return }
+        for offset in stride(from: 0, to: source.count, by: 8) {
+            let word = from.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            to.storeBytes(of: word.byteSwapped, toByteOffset: offset, as: UInt64.self)
         }
     }
 }

@@ -19,9 +19,7 @@ public struct Done: Equatable, Sendable {
 }
 
 extension Done: PayloadCodable {
-    static var messageType: MessageType { .done }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.u8(status)
         writer.string(message)
     }
@@ -60,9 +58,7 @@ public struct ErrorMessage: Equatable, Sendable {
 }
 
 extension ErrorMessage: PayloadCodable {
-    static var messageType: MessageType { .error }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.u16(code)
         writer.string(message)
     }

@@ -23,9 +23,7 @@ public struct PartAssignment: Equatable, Sendable {
 }
 
 extension PartAssignment: PayloadCodable {
-    static var messageType: MessageType { .assignPart }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(part)
         writer.u32(attempt)
@@ -58,9 +56,7 @@ public struct PartPicks: Equatable, Sendable {
 }
 
 extension PartPicks: PayloadCodable {
-    static var messageType: MessageType { .partPicks }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(part)
         writer.u32(attempt)

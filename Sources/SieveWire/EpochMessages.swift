@@ -13,9 +13,7 @@ public struct Heartbeat: Equatable, Sendable {
 }
 
 extension Heartbeat: PayloadCodable {
-    static var messageType: MessageType { .heartbeat }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.u16(shardsInFlight)
     }
 
@@ -38,9 +36,7 @@ public struct Reference: Equatable, Sendable {
 }
 
 extension Reference: PayloadCodable {
-    static var messageType: MessageType { .reference }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.f64Array(vector)
     }
@@ -73,9 +69,7 @@ public struct Assignment: Equatable, Sendable {
 }
 
 extension Assignment: PayloadCodable {
-    static var messageType: MessageType { .assign }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u8(phase.rawValue)
         writer.u32(shard)
@@ -115,9 +109,7 @@ public struct PartialSum: Equatable, Sendable {
 }
 
 extension PartialSum: PayloadCodable {
-    static var messageType: MessageType { .partialSum }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(shard)
         writer.u32(attempt)
@@ -162,9 +154,7 @@ public struct ShardScores: Equatable, Sendable {
 }
 
 extension ShardScores: PayloadCodable {
-    static var messageType: MessageType { .scores }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         precondition(columns.count <= Int(UInt8.max), "scores has \(columns.count) columns; at most 255 fit")
         precondition(
             values.count == Int(rowCount) * columns.count,
@@ -215,9 +205,7 @@ public struct ShardFailure: Equatable, Sendable {
 }
 
 extension ShardFailure: PayloadCodable {
-    static var messageType: MessageType { .shardFailed }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(shard)
         writer.u32(attempt)
@@ -247,9 +235,7 @@ public struct CurriculumMessage: Equatable, Sendable {
 }
 
 extension CurriculumMessage: PayloadCodable {
-    static var messageType: MessageType { .curriculum }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         precondition(rows.count == scores.count, "curriculum has \(rows.count) rows but \(scores.count) scores")
         writer.u32(epoch)
         writer.u64Array(rows)

@@ -9,7 +9,7 @@
 /// ```
 ///
 /// `length` counts every byte after itself (8 + payload size). All integers
-/// are big-endian. A `Frame` knows nothing of what the payload means: that is
+/// in the header are big-endian. A `Frame` knows nothing of what the payload means: that is
 /// ``Message``'s job, so a frame with an unknown type or version can still be
 /// read off the stream and answered with a reason.
 public struct Frame: Equatable, Sendable {
@@ -37,14 +37,13 @@ public struct Frame: Equatable, Sendable {
     public func encoded() -> [UInt8] {
         let length = Wire.headerRestLength + payload.count
         precondition(length <= Int(UInt32.max), "payload of \(payload.count) bytes is too long for one frame")
-        var writer = ByteWriter(capacity: Wire.headerLength + payload.count)
-        writer.u32(UInt32(length))
-        writer.u16(Wire.magic)
-        writer.u8(version)
-        writer.u8(type)
-        writer.u32(requestID)
-        var bytes = writer.bytes
-        bytes.append(contentsOf: payload)
-        return bytes
+        return Message.filled(size: Wire.headerLength + payload.count) { writer in
+            writer.u32(UInt32(length))
+            writer.u16(Wire.magic)
+            writer.u8(version)
+            writer.u8(type)
+            writer.u32(requestID)
+            payload.withUnsafeBytes { writer.rawBytes($0) }
+        }
     }
 }

@@ -32,17 +32,45 @@
 ///   large frame is copied into the buffer once instead of again at every doubling. The
 ///   room is address space the kernel backs only as the bytes arrive. A buffer sized
 ///   for the frames actually arriving is kept between them; a larger one is given back.
+/// - A reader may receive straight into the buffer: ``spaceForNextRead()`` gives the free room
+///   after the buffered bytes, and `append` of bytes that were read there records them
+///   without copying (SieveUV's `TCPConnection.readSpace` does this). A large frame is then
+///   in the buffer without ever having been copied in user space.
+/// - It is a value: a copy shares the buffer until one of the two changes it.
 public struct FrameDecoder: Sendable {
+    /// A valid header: the length field and the three fields after the magic.
+    private struct Header {
+        var length: Int
+        var version: UInt8
+        var type: UInt8
+        var requestID: UInt32
+    }
+
     private enum State {
         case waitingForHeader
-        case waitingForFrame(length: Int, version: UInt8, type: UInt8, requestID: UInt32)
+        case waitingForFrame(Header)
+    }
+
+    /// The buffer's memory; shared by copies of a decoder until one of them writes (see `unique()`).
+    private final class Storage: @unchecked Sendable {
+        let base: UnsafeMutableRawPointer?
+        let capacity: Int
+
+        init(capacity: Int) {
+            self.capacity = capacity
+            base = capacity > 0 ? UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16) : nil
+        }
+
+        deinit { base?.deallocate() }
     }
 
     /// The largest length field accepted (the length field counts 8 + payload size).
     public let maximumFrameLength: Int
-    private var buffer: [UInt8] = []
-    /// Index in `buffer` of the first byte not yet consumed.
+    private var storage = Storage(capacity: 0)
+    /// Offset in the storage of the first byte not yet consumed.
     private var readIndex = 0
+    /// Offset in the storage just past the last byte received.
+    private var writeIndex = 0
     private var state = State.waitingForHeader
     private var failure: WireError?
 
@@ -50,6 +78,8 @@ public struct FrameDecoder: Sendable {
     private static let compactionThreshold = 4096
     /// Buffer storage kept between frames when the buffer empties, at least.
     private static let retainedCapacity = 1 << 20
+    /// The least room ``spaceForNextRead()`` offers.
+    private static let readSpace = 64 << 10
     /// The length field of the last frame whose header was read.
     private var lastFrameLength = 0
 
@@ -60,20 +90,41 @@ public struct FrameDecoder: Sendable {
     }
 
     /// Bytes received but not yet returned as part of a frame.
-    public var bufferedByteCount: Int { buffer.count - readIndex }
+    public var bufferedByteCount: Int { writeIndex - readIndex }
 
     /// Adds received bytes. After an error they are dropped: the stream is dead.
+    ///
+    /// Bytes that lie exactly where the last ``spaceForNextRead()`` pointed (a read made
+    /// straight into the buffer, with no mutating call in between) are recorded, not copied.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        guard failure == nil else { return }
+        guard failure == nil, let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        if let base = storage.base, source == UnsafeRawPointer(base + writeIndex),
+            bytes.count <= storage.capacity - writeIndex, isKnownUniquelyReferenced(&storage)
+        {
+            writeIndex += bytes.count
+            return
+        }
         compactIfWorthwhile()
-        buffer.append(contentsOf: bytes)
+        ensureFreeRoom(bytes.count)
+        storage.base!.advanced(by: writeIndex).copyMemory(from: source, byteCount: bytes.count)
+        writeIndex += bytes.count
     }
 
     /// Adds received bytes. After an error they are dropped: the stream is dead.
     public mutating func append(_ bytes: [UInt8]) {
-        guard failure == nil else { return }
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    /// The free room after the buffered bytes (at least 64 KiB, or the rest of a large frame
+    /// whose header has arrived), for a read straight into the buffer. Pass what was read there
+    /// to ``append(_:)-(UnsafeRawBufferPointer)`` before any other mutating call: it is then
+    /// recorded without a copy. The pointer is valid until the next mutating call. Empty once
+    /// the decoder has failed.
+    public mutating func spaceForNextRead() -> UnsafeMutableRawBufferPointer {
+        guard failure == nil else { return UnsafeMutableRawBufferPointer(start: nil, count: 0) }
         compactIfWorthwhile()
-        buffer.append(contentsOf: bytes)
+        ensureFreeRoom(Self.readSpace)
+        return UnsafeMutableRawBufferPointer(start: storage.base! + writeIndex, count: storage.capacity - writeIndex)
     }
 
     /// The next complete frame, or `nil` if more bytes are needed.
@@ -81,18 +132,10 @@ public struct FrameDecoder: Sendable {
     /// Throws a ``WireError`` if the buffered bytes cannot start a valid frame;
     /// once it has thrown, it throws the same error on every call.
     public mutating func next() throws -> Frame? {
-        if let failure { throw failure }
-        do {
-            if case .waitingForHeader = state {
-                guard let header = try readHeader() else { return nil }
-                state = header
-                makeRoom(for: header)
-            }
-            return takeFrame()
-        } catch let error as WireError {
-            failure = error
-            throw error
-        }
+        guard let header = try nextCompleteHeader() else { return nil }
+        let payload = Array(UnsafeRawBufferPointer(start: storage.base! + readIndex + Wire.headerLength, count: header.length - Wire.headerRestLength))
+        readIndex += 4 + header.length
+        return Frame(type: header.type, requestID: header.requestID, payload: payload, version: header.version)
     }
 
     /// The next complete frame's message and request id, decoded where the payload lies in the
@@ -102,89 +145,159 @@ public struct FrameDecoder: Sendable {
     /// whose message does not decode (version, type, fields) is consumed and its error thrown,
     /// like ``Message/decode(_:)`` after ``next()``; the caller closes the connection either way.
     public mutating func nextMessage() throws -> (message: Message, requestID: UInt32)? {
-        if let failure { throw failure }
-        do {
-            if case .waitingForHeader = state {
-                guard let header = try readHeader() else { return nil }
-                state = header
-                makeRoom(for: header)
-            }
-        } catch let error as WireError {
-            failure = error
-            throw error
-        }
-        guard case let .waitingForFrame(length, version, type, requestID) = state,
-            bufferedByteCount >= 4 + length
-        else { return nil }
-        let payload = (readIndex + Wire.headerLength)..<(readIndex + 4 + length)
-        readIndex = payload.upperBound
-        state = .waitingForHeader
-        let message = try Message.decode(version: version, type: type, payload: buffer, range: payload)
+        var requestID: UInt32 = 0
+        guard let message = try nextMessage(requestID: &requestID) else { return nil }
         return (message, requestID)
     }
 
-    /// Checks whatever header bytes are buffered; returns the next state once all 12 are.
-    private func readHeader() throws -> State? {
-        guard bufferedByteCount >= 4 else { return nil }
-        let field = load(UInt32.self, at: 0)
-        guard UInt64(field) <= UInt64(maximumFrameLength) else {
-            throw WireError.frameTooLarge(length: UInt64(field), maximum: maximumFrameLength)
+    /// ``nextMessage()`` with the request id passed back through `requestID` (an optional
+    /// `Message` is handled inline, where an optional tuple goes through runtime witnesses).
+    @inline(__always)
+    private mutating func nextMessage(requestID: inout UInt32) throws -> Message? {
+        guard let header = try nextCompleteHeader() else { return nil }
+        let payload = UnsafeRawBufferPointer(
+            start: storage.base! + readIndex + Wire.headerLength, count: header.length - Wire.headerRestLength)
+        readIndex += 4 + header.length
+        requestID = header.requestID
+        return try Message.decode(version: header.version, type: header.type, payload: payload)
+    }
+
+    /// Appends `bytes`, then hands every complete message to `deliver`, in order, until it
+    /// returns false (what is left stays buffered for the next call). The same as `append`
+    /// followed by ``nextMessage()`` until it returns nil, with the same errors, in one call: a
+    /// caller that keeps its decoder in a class or a closure pays one exclusivity check per
+    /// read instead of one per frame.
+    public mutating func append(
+        _ bytes: UnsafeRawBufferPointer, forEachMessage deliver: (Message, UInt32) throws -> Bool
+    ) throws {
+        append(bytes)
+        var requestID: UInt32 = 0
+        while let message = try nextMessage(requestID: &requestID) {
+            guard try deliver(message, requestID) else { return }
         }
-        let length = Int(field)
-        guard length >= Wire.headerRestLength else { throw WireError.frameTooShort(length: length) }
+    }
+
+    /// The header of the next frame once the whole frame is buffered (the caller consumes it),
+    /// or nil. Reads and checks a new header if none is pending, and makes room for its frame
+    /// when the frame is not all there yet.
+    @inline(__always)
+    private mutating func nextCompleteHeader() throws -> Header? {
+        if let failure { throw failure }
+        switch state {
+        case .waitingForHeader:
+            let header: Header
+            do {
+                guard let read = try readHeader() else { return nil }
+                header = read
+            } catch let error as WireError {
+                failure = error
+                throw error
+            }
+            lastFrameLength = header.length
+            guard bufferedByteCount >= 4 + header.length else {
+                state = .waitingForFrame(header)
+                makeRoom(forFrameOf: header.length)
+                return nil
+            }
+            return header
+        case .waitingForFrame(let header):
+            guard bufferedByteCount >= 4 + header.length else { return nil }
+            state = .waitingForHeader
+            return header
+        }
+    }
+
+    /// Checks whatever header bytes are buffered; returns the header once all 12 are there.
+    @inline(__always)
+    private func readHeader() throws -> Header? {
+        let buffered = bufferedByteCount
+        guard buffered >= Wire.headerLength else { return try checkPartialHeader() }
+        let start = UnsafeRawPointer(storage.base! + readIndex)
+        let field = UInt32(bigEndian: start.loadUnaligned(as: UInt32.self))
+        try checkLengthField(field)
+        let magic = UInt16(bigEndian: start.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
+        guard magic == Wire.magic else { throw WireError.badMagic(magic) }
+        return Header(
+            length: Int(field), version: start.load(fromByteOffset: 6, as: UInt8.self),
+            type: start.load(fromByteOffset: 7, as: UInt8.self),
+            requestID: UInt32(bigEndian: start.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
+    }
+
+    /// Fewer than 12 header bytes: checks the length field once its 4 bytes are there and the
+    /// magic once its 2 are, so a bad header fails before the rest of it arrives.
+    private func checkPartialHeader() throws -> Header? {
+        guard bufferedByteCount >= 4 else { return nil }
+        try checkLengthField(load(UInt32.self, at: 0))
         guard bufferedByteCount >= 6 else { return nil }
         let magic = load(UInt16.self, at: 4)
         guard magic == Wire.magic else { throw WireError.badMagic(magic) }
-        guard bufferedByteCount >= Wire.headerLength else { return nil }
-        return .waitingForFrame(
-            length: length, version: load(UInt8.self, at: 6), type: load(UInt8.self, at: 7),
-            requestID: load(UInt32.self, at: 8))
+        return nil
     }
 
-    /// Returns the frame whose header was read if its payload is complete, and consumes it.
-    private mutating func takeFrame() -> Frame? {
-        guard case let .waitingForFrame(length, version, type, requestID) = state,
-            bufferedByteCount >= 4 + length
-        else { return nil }
-        let payloadStart = readIndex + Wire.headerLength
-        let payloadEnd = readIndex + 4 + length
-        let payload = Array(buffer[payloadStart..<payloadEnd])
-        readIndex = payloadEnd
-        state = .waitingForHeader
-        return Frame(type: type, requestID: requestID, payload: payload, version: version)
+    @inline(__always)
+    private func checkLengthField(_ field: UInt32) throws {
+        guard UInt64(field) <= UInt64(maximumFrameLength) else {
+            throw WireError.frameTooLarge(length: UInt64(field), maximum: maximumFrameLength)
+        }
+        guard Int(field) >= Wire.headerRestLength else { throw WireError.frameTooShort(length: Int(field)) }
     }
 
     /// A valid header announced a frame of `length` (+ 4) bytes: if the buffer cannot hold it,
-    /// move what is unread to the front and reserve room for the whole frame now.
-    private mutating func makeRoom(for header: State) {
-        guard case let .waitingForFrame(length, _, _, _) = header else { return }
-        lastFrameLength = length
-        guard readIndex + 4 + length > buffer.capacity else { return }
-        if readIndex > 0 {
-            buffer.removeSubrange(0..<readIndex)
-            readIndex = 0
-        }
-        buffer.reserveCapacity(4 + length)
+    /// move what is unread to the front and make room for the whole frame now.
+    private mutating func makeRoom(forFrameOf length: Int) {
+        guard readIndex + 4 + length > storage.capacity else { return }
+        reallocate(capacity: max(4 + length, bufferedByteCount))
     }
 
     /// Reads a big-endian integer at `offset` bytes past the read index.
     private func load<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
-        let raw = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: readIndex + offset, as: T.self) }
-        return T(bigEndian: raw)
+        T(bigEndian: UnsafeRawPointer(storage.base! + readIndex).loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+
+    /// Makes room for `count` more bytes after the buffered ones, in storage this decoder alone
+    /// holds. When the free tail is too short, the unread bytes move to the front if they fill
+    /// at most half the storage and the room then suffices; otherwise they go to new storage at
+    /// least twice as large. Either way each byte is moved a bounded number of times on average.
+    private mutating func ensureFreeRoom(_ count: Int) {
+        let unique = isKnownUniquelyReferenced(&storage)
+        if unique && storage.capacity - writeIndex >= count { return }
+        let unread = bufferedByteCount
+        if unique && unread + count <= storage.capacity && 2 * unread <= storage.capacity {
+            moveUnreadToFront()
+        } else {
+            reallocate(capacity: max(unread + count, 2 * storage.capacity, 4096))
+        }
+    }
+
+    /// New storage of `capacity` bytes holding the unread bytes at its front.
+    private mutating func reallocate(capacity: Int) {
+        let unread = bufferedByteCount
+        let new = Storage(capacity: capacity)
+        if unread > 0 { new.base!.copyMemory(from: storage.base! + readIndex, byteCount: unread) }
+        storage = new
+        readIndex = 0
+        writeIndex = unread
+    }
+
+    private mutating func moveUnreadToFront() {
+        let unread = bufferedByteCount
+        if unread > 0 && readIndex > 0 { storage.base!.copyMemory(from: storage.base! + readIndex, byteCount: unread) }
+        readIndex = 0
+        writeIndex = unread
     }
 
     /// Drops consumed bytes when that is free (all consumed) or when they are at
     /// least half the buffer, so each byte is moved at most once on average.
-    /// Storage of up to 1 MiB is kept for reuse; a larger one, left by a large
-    /// frame, is given back.
+    /// Storage of up to 1 MiB (or two of the last frame) is kept for reuse; a larger one, left by
+    /// a large frame, is given back.
     private mutating func compactIfWorthwhile() {
-        if readIndex == buffer.count {
+        if readIndex == writeIndex {
             let keep = max(Self.retainedCapacity, 2 * (4 + lastFrameLength))
-            buffer.removeAll(keepingCapacity: buffer.capacity <= keep)
+            if storage.capacity > keep || !isKnownUniquelyReferenced(&storage) { storage = Storage(capacity: 0) }
             readIndex = 0
-        } else if readIndex >= Self.compactionThreshold && readIndex * 2 >= buffer.count {
-            buffer.removeSubrange(0..<readIndex)
-            readIndex = 0
+            writeIndex = 0
+        } else if readIndex >= Self.compactionThreshold && readIndex * 2 >= writeIndex {
+            if isKnownUniquelyReferenced(&storage) { moveUnreadToFront() } else { reallocate(capacity: storage.capacity) }
         }
     }
 }

@@ -21,9 +21,7 @@ public struct Hello: Equatable, Sendable {
 }
 
 extension Hello: PayloadCodable {
-    static var messageType: MessageType { .hello }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.string(workerName)
         writer.string(productVersion)
         writer.u16(slots)
@@ -73,9 +71,7 @@ public struct Welcome: Equatable, Sendable {
 }
 
 extension Welcome: PayloadCodable {
-    static var messageType: MessageType { .welcome }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.u32(workerID)
         writer.u32(heartbeatMillis)
         writer.string(runID)
@@ -117,9 +113,7 @@ public struct Reject: Equatable, Sendable {
 }
 
 extension Reject: PayloadCodable {
-    static var messageType: MessageType { .reject }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.u16(code)
         writer.string(reason)
     }
@@ -147,9 +141,7 @@ public struct Ready: Equatable, Sendable {
 }
 
 extension Ready: PayloadCodable {
-    static var messageType: MessageType { .ready }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.u64(fingerprint)
         writer.u64(rows)
         writer.u32(dimension)

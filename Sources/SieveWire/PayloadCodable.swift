@@ -1,11 +1,11 @@
-/// A message body that knows its type byte and its payload encoding.
+/// A message body that knows its payload encoding (``Message/type`` maps it to its type byte).
 ///
 /// Each conforming struct writes and reads its fields in the order
 /// `docs/protocol.md` gives, and nothing else: ``Message`` adds the frame
 /// header on the way out and checks version, type and trailing bytes on the
-/// way in.
+/// way in. `encode(into:)` runs twice per message, once into a ``SizeCounter`` and once
+/// into a ``ByteWriter`` (see ``FieldSink``), so it must write the same fields both times.
 protocol PayloadCodable {
-    static var messageType: MessageType { get }
-    func encode(into writer: inout ByteWriter)
+    func encode<Sink: FieldSink>(into writer: inout Sink)
     init(from reader: inout ByteReader) throws
 }

@@ -31,9 +31,7 @@ public struct TaskAssignment: Equatable, Sendable {
 }
 
 extension TaskAssignment: PayloadCodable {
-    static var messageType: MessageType { .assignTask }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(task)
         writer.u32(attempt)
@@ -66,9 +64,7 @@ public struct TaskResult: Equatable, Sendable {
 }
 
 extension TaskResult: PayloadCodable {
-    static var messageType: MessageType { .taskResult }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(task)
         writer.u32(attempt)
@@ -96,9 +92,7 @@ public struct Weights: Equatable, Sendable {
 }
 
 extension Weights: PayloadCodable {
-    static var messageType: MessageType { .weights }
-
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout some FieldSink) {
         writer.u32(version)
         writer.u32(epoch)
         writer.f64Array(values)

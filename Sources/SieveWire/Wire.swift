@@ -10,7 +10,10 @@ public enum Wire {
     /// The protocol version this module speaks. A frame with any other version
     /// still decodes as a ``Frame``, but ``Message/decode(_:)`` rejects it with
     /// ``WireError/Code/unsupportedVersion`` so the handshake can answer with a reason.
-    public static let protocolVersion: UInt8 = 1
+    ///
+    /// Version 2 writes the elements of `f64` and `u64` arrays little-endian (version 1 wrote
+    /// them big-endian, like every other number); the messages and their fields are unchanged.
+    public static let protocolVersion: UInt8 = 2
 
     /// Bytes before the payload: length (4), magic (2), version (1), type (1), request id (4).
     public static let headerLength = 12

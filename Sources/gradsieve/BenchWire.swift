@@ -6,7 +6,8 @@ import SieveWire
 /// Frame throughput on loopback against a raw transfer of the same bytes over the same kind of
 /// connection (SieveUV on both ends, sender and receiver on their own threads and loops).
 ///
-/// "framed": the sender encodes every message (`Message.encoded`) and writes it; the receiver
+/// "framed": the sender encodes every message (`Message.encoded`, or `Message.encode(appendingTo:)`
+/// into the write's buffer when small frames are batched) and writes it; the receiver
 /// cuts frames with a `FrameDecoder` and decodes every message (`Message.decode`).
 /// "raw": the sender writes the same number of bytes in the same write sizes, encoded once
 /// beforehand; the receiver only counts them.
@@ -30,12 +31,18 @@ struct BenchWire: ParsableCommand {
     @Option(help: "Runs of each measurement.")
     var repeats: Int = 3
 
+    @Option(help: "Which measurements, comma-separated: large, small (one write per frame), batched.")
+    var parts: String = "large,small,batched"
+
     func run() throws {
-        for values in largeValues.split(separator: ",").compactMap({ Int($0) }) {
-            try large(values: values)
+        let chosen = Set(parts.split(separator: ",").map(String.init))
+        if chosen.contains("large") {
+            for values in largeValues.split(separator: ",").compactMap({ Int($0) }) {
+                try large(values: values)
+            }
         }
-        try small(batched: false)
-        try small(batched: true)
+        if chosen.contains("small") { try small(batched: false) }
+        if chosen.contains("batched") { try small(batched: true) }
     }
 
     private func large(values count: Int) throws {
@@ -85,10 +92,11 @@ struct BenchWire: ParsableCommand {
                 guard sent < writes else { return nil }
                 sent += 1
                 if perWrite == 1 { return message.encoded(requestID: UInt32(truncatingIfNeeded: sent)) }
+                // Every frame encoded into the write's buffer (`encode(requestID:appendingTo:)`).
                 var chunk: [UInt8] = []
                 chunk.reserveCapacity(perWrite * sample.count)
                 for index in 0..<perWrite {
-                    chunk.append(contentsOf: message.encoded(requestID: UInt32(truncatingIfNeeded: sent * perWrite + index)))
+                    message.encode(requestID: UInt32(truncatingIfNeeded: sent * perWrite + index), appendingTo: &chunk)
                 }
                 return chunk
             })
@@ -142,14 +150,15 @@ enum WireTransfer {
                     listener.close()
                     var decoder = FrameDecoder()
                     var received = 0
+                    if decode { connection.readSpace = { decoder.spaceForNextRead() } }
                     connection.onRead = { [unowned connection] bytes in
                         received += bytes.count
                         state.received = received
                         if decode {
-                            decoder.append(bytes)
                             do {
-                                while try decoder.nextMessage() != nil {
+                                try decoder.append(bytes) { _, _ in
                                     state.frames += 1
+                                    return true
                                 }
                             } catch {
                                 state.error = "\(error)"

@@ -21,9 +21,9 @@ final class ProtocolAbuseTests: XCTestCase {
                                              "--budget", "20", "--expect-workers", "1", "--out", harness.path("out")])
         let abuses: [(String, [UInt8])] = [
             ("garbage", Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8)),
-            ("4 GiB length", [0xFF, 0xFF, 0xFF, 0xFF, 0x47, 0x53, 0x01, 0x01]),
-            ("unknown type", [0, 0, 0, 8, 0x47, 0x53, 0x01, 99, 0, 0, 0, 1]),
-            ("short hello", [0, 0, 0, 10, 0x47, 0x53, 0x01, 0x01, 0, 0, 0, 1, 0, 0]),
+            ("4 GiB length", [0xFF, 0xFF, 0xFF, 0xFF, 0x47, 0x53, Wire.protocolVersion, 0x01]),
+            ("unknown type", [0, 0, 0, 8, 0x47, 0x53, Wire.protocolVersion, 99, 0, 0, 0, 1]),
+            ("short hello", [0, 0, 0, 10, 0x47, 0x53, Wire.protocolVersion, 0x01, 0, 0, 0, 1, 0, 0]),
         ]
         for (name, bytes) in abuses {
             let peer = try RawPeer(port: port)
@@ -32,10 +32,10 @@ final class ProtocolAbuseTests: XCTestCase {
             guard case let .error(error) = try firstMessage(reply) else { return XCTFail("\(name): no error frame") }
             XCTAssertFalse(error.message.isEmpty, name)
         }
-        // A peer speaking another protocol version is rejected with a reason.
+        // A peer speaking another protocol version (here the former one, 1) is rejected with a reason.
         let future = try RawPeer(port: port)
-        var hello = Message.hello(Hello(workerName: "future", productVersion: "9", slots: 1, dataPath: "")).frame(requestID: 1)
-        hello.version = 2
+        var hello = Message.hello(Hello(workerName: "former", productVersion: "0.1", slots: 1, dataPath: "")).frame(requestID: 1)
+        hello.version = 1
         future.send(hello.encoded())
         guard case let .reject(reject) = try firstMessage(future.readToEnd()) else { return XCTFail("no reject") }
         XCTAssertEqual(reject.code, RejectCode.unsupportedProtocolVersion.rawValue)

@@ -168,4 +168,61 @@ final class FrameDecoderTests: XCTestCase {
         XCTAssertEqual(try decoder.next(), frames[1])
         XCTAssertEqual(decoder.bufferedByteCount, 0)
     }
+
+    func testBytesReadIntoTheDecodersSpaceDecodeLikeAppendedOnes() throws {
+        let big = Frame(type: 9, requestID: 4, payload: (0..<300_000).map { UInt8(truncatingIfNeeded: $0 * 7) })
+        let stream = frames.flatMap { $0.encoded() } + big.encoded() + frames.flatMap { $0.encoded() }
+        var decoder = FrameDecoder()
+        var decoded: [Frame] = []
+        var offset = 0, chunk = 1
+        while offset < stream.count {
+            let space = decoder.spaceForNextRead()
+            XCTAssertGreaterThanOrEqual(space.count, 65_536)
+            let count = min(chunk, space.count, stream.count - offset)
+            stream[offset..<(offset + count)].withUnsafeBytes { space.copyMemory(from: $0) }
+            decoder.append(UnsafeRawBufferPointer(rebasing: space[0..<count]))
+            while let frame = try decoder.next() { decoded.append(frame) }
+            offset += count
+            chunk = chunk * 5 % 100_003 + 1
+        }
+        XCTAssertEqual(decoded, frames + [big] + frames)
+        XCTAssertEqual(decoder.bufferedByteCount, 0)
+    }
+
+    func testACopyOfADecoderKeepsItsOwnBytes() throws {
+        let bytes = frames[1].encoded()
+        var first = FrameDecoder()
+        first.append(Array(bytes[..<5]))
+        let second = first
+        let space = first.spaceForNextRead()
+        bytes[5...].withUnsafeBytes { space.copyMemory(from: $0) }
+        first.append(UnsafeRawBufferPointer(rebasing: space[0..<(bytes.count - 5)]))
+        XCTAssertEqual(try first.next(), frames[1])
+        var copy = second
+        XCTAssertEqual(copy.bufferedByteCount, 5)
+        XCTAssertNil(try copy.next())
+        copy.append(Array(bytes[5...]))
+        XCTAssertEqual(try copy.next(), frames[1])
+    }
+
+    func testForEachMessageStopsWhenAskedAndKeepsTheRest() throws {
+        let messages = SampleMessages.examples.map(\.message)
+        let stream = messages.enumerated().flatMap { $0.element.encoded(requestID: UInt32($0.offset)) }
+        var decoder = FrameDecoder()
+        var seen: [(Message, UInt32)] = []
+        try stream.withUnsafeBytes { raw in
+            try decoder.append(raw) { message, requestID in
+                seen.append((message, requestID))
+                return seen.count < 3
+            }
+        }
+        XCTAssertEqual(seen.map(\.1), [0, 1, 2])
+        XCTAssertEqual(seen.map(\.0), Array(messages[0..<3]))
+        try decoder.append(UnsafeRawBufferPointer(start: nil, count: 0)) { message, requestID in
+            seen.append((message, requestID))
+            return true
+        }
+        XCTAssertEqual(seen.map(\.0), messages)
+        XCTAssertEqual(seen.map(\.1), (0..<UInt32(messages.count)).map { $0 })
+    }
 }

@@ -22,11 +22,11 @@ final class MessageDecodeErrorTests: XCTestCase {
 
     func testUnsupportedVersionIsReportedAsSuch() {
         var hello = Message.hello(Hello(workerName: "w", productVersion: "9", slots: 1, dataPath: "")).frame()
-        hello.version = 2
+        hello.version = 1  // the former version (big-endian array elements)
         let error = decodeError(hello)
-        XCTAssertEqual(error, .unsupportedVersion(2))
+        XCTAssertEqual(error, .unsupportedVersion(1))
         XCTAssertEqual(error?.code, .unsupportedVersion)
-        XCTAssertTrue(error?.message.contains("version 2") ?? false, "\(String(describing: error))")
+        XCTAssertTrue(error?.message.contains("version 1") ?? false, "\(String(describing: error))")
     }
 
     func testVersionIsCheckedBeforeTheType() {

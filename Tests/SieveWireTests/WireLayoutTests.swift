@@ -6,7 +6,7 @@ import XCTest
 final class WireLayoutTests: XCTestCase {
     func testConstantsAreTheProtocolOnes() {
         XCTAssertEqual(Wire.magic, 0x4753)
-        XCTAssertEqual(Wire.protocolVersion, 1)
+        XCTAssertEqual(Wire.protocolVersion, 2)
         XCTAssertEqual(Wire.headerLength, 12)
         XCTAssertEqual(Wire.defaultMaximumFrameLength, 67_108_864)
     }
@@ -23,14 +23,14 @@ final class WireLayoutTests: XCTestCase {
             [0, 0, 0, 1, 0x77, 0, 0, 0, 2, 0xC3, 0xA9, 2, 3, 0, 0, 0, 0])
     }
 
-    func testDoublesAreBigEndianBitPatternsBehindAU32Count() {
+    func testArrayDoublesAreLittleEndianBitPatternsBehindABigEndianU32Count() {
         let reference = Message.reference(Reference(epoch: 0x0A0B_0C0D, vector: [-0.0, 1.0]))
         XCTAssertEqual(
             reference.encodePayload(),
             [
                 0x0A, 0x0B, 0x0C, 0x0D, 0, 0, 0, 2,
-                0x80, 0, 0, 0, 0, 0, 0, 0,
-                0x3F, 0xF0, 0, 0, 0, 0, 0, 0,
+                0, 0, 0, 0, 0, 0, 0, 0x80,
+                0, 0, 0, 0, 0, 0, 0xF0, 0x3F,
             ])
     }
 
@@ -48,7 +48,7 @@ final class WireLayoutTests: XCTestCase {
         let payload = scores.encodePayload()
         XCTAssertEqual(payload.count, 4 + 4 + 4 + 8 + 4 + 1 + 5 + 4 + 8)
         XCTAssertEqual(Array(payload[24...29]), [1, 0, 0, 0, 1, 0x73])
-        XCTAssertEqual(Array(payload[30...]), [0, 0, 0, 1, 0x40, 0, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(Array(payload[30...]), [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x40])
     }
 
     func testWireErrorCodesAreNumberedOneToSevenInOrder() {
