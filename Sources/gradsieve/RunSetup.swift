@@ -4,6 +4,7 @@ import Logging
 import SieveCluster
 import SieveData
 import SieveUV
+import SieveWire
 
 /// Everything checked before a coordinator listens: the pool opens and validates, the method
 /// finds the tensors it needs, and OUT may be written. A failure here leaves OUT untouched.
@@ -55,7 +56,9 @@ struct RunSetup {
     /// What must match for a journal to be resumed: the method with its parameters and the data.
     static func identity(_ options: RunOptions, _ shape: PoolShape) -> [String: String] {
         var fields = ["method": options.method, "data.fingerprint": String(shape.fingerprint, radix: 16),
-                      "data.rows": "\(shape.rows)", "data.dimension": "\(shape.dimension)", "data.follow": "\(options.follow)"]
+                      "data.rows": "\(shape.rows)", "data.dimension": "\(shape.dimension)", "data.follow": "\(options.follow)",
+                      // Results are journaled as wire frames: another protocol version cannot read them.
+                      "journal.protocol": "\(Wire.protocolVersion)"]
         for (name, value) in options.recordedParameters { fields["parameter." + name] = value }
         return fields
     }

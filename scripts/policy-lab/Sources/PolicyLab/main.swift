@@ -13,7 +13,7 @@
 //            validation gradient (PROJ dimensions [256], 128 validation problems)
 //   EPOCHS [4], BUDGET [256], PASSES [4], BATCH [32], LR [1e-4], G rollouts [8]
 //   POOL [4096], NOISE label noise [0.2], LOW low-utility share [0.1], TEST problems [2048]
-//   SEED of the curriculum draws [1]
+//   SEED of the curriculum draws [1], TASKSEED of the pool, validation and test problems [1]
 //
 // Every epoch takes BUDGET x PASSES / BATCH steps, whatever the mode (as `demo --compare`).
 import Foundation
@@ -24,7 +24,7 @@ func number(_ key: String, _ fallback: Double) -> Double { env[key].flatMap(Doub
 let checkpoint = env["CKPT"] ?? "warm.ckpt"
 let learningRate = Float(number("LR", 1e-4)), batch = Int(number("BATCH", 32)), rollouts = Int(number("G", 8))
 let poolSize = Int(number("POOL", 4096)), testSize = Int(number("TEST", 2048))
-let tasks = TaskConfig(seed: 1, labelNoise: number("NOISE", 0.2), lowUtilityShare: number("LOW", 0.1))
+let tasks = TaskConfig(seed: UInt64(number("TASKSEED", 1)), labelNoise: number("NOISE", 0.2), lowUtilityShare: number("LOW", 0.1))
 
 let policy: Policy
 if env["WARM"] != nil {
@@ -53,7 +53,7 @@ let pool = ArithmeticTasks.problems(.train, 0..<poolSize, config: tasks)
 func report(_ step: Int, _ reward: Double) {
     let tiers = Evaluation.accuracyByTier(policy: policy, problems: test).map { String(format: "%.2f", $0) }.joined(separator: " ")
     let sampled = GRPO.meanReward(policy: policy, problems: Array(test.prefix(256)), rollouts: 8, seed: 99, epoch: 0, threads: 2)
-    print(String(format: "step %4d  train reward %.3f  greedy %.3f  sampled %.3f  tiers %@", step, reward,
+    print(String(format: "step %4d  train reward %.3f  greedy %.4f  sampled %.3f  tiers %@", step, reward,
                  Evaluation.accuracy(policy: policy, problems: test), sampled, tiers))
     fflush(stdout)
 }
