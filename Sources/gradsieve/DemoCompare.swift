@@ -37,7 +37,7 @@ struct DemoCompare {
     func table(_ results: [String: [[DemoRun.Line]]]) -> String {
         let epochs = 0...demo.epochs
         var text = "# Test accuracy by method and epoch\n\n"
-        text += "`gradsieve demo --compare --out \(demo.out) --seeds \(demo.seeds)` (pool \(demo.pool), budget \(demo.budget), "
+        text += "`gradsieve \(CommandLine.arguments.dropFirst().joined(separator: " "))` (pool \(demo.pool), budget \(demo.budget), "
         text += "label noise \(demo.labelNoise), \(demo.epochs) epochs, \(demo.passes) passes, batch \(demo.batch), \(demo.rollouts) rollouts, \(demo.workers) workers). "
         text += "Mean ± standard deviation over \(demo.seeds) seed(s); epoch 0 is the shared warm start. Every run takes the same "
         text += "\(demo.stepsPerEpoch) GRPO steps of \(demo.batch) problems × \(demo.rollouts) rollouts per epoch; `full` is the full-data "
