@@ -83,7 +83,7 @@ struct Demo: ParsableCommand {
     @Option(help: "Seed of tasks, rollouts, projection and sampling.")
     var seed: UInt64 = 1
 
-    @Flag(help: "Run random and every live method from the same warm start over several seeds; write OUT/compare.md.")
+    @Flag(help: "Run the full-data baseline, random and every live method from the same warm start, with the same GRPO steps, over several seeds; write OUT/compare.md.")
     var compare = false
 
     @Option(help: "Representative subset: none, or facility-location (the top --pool-factor x budget rows by score, then the budget rows that cover them best; random and full stay plain).")
