@@ -140,7 +140,7 @@ private func decodeStream(_ stream: [UInt8], maximum: Int, largestChunk: Int, se
             // A read straight into the decoder's buffer, as TCPConnection.readSpace makes it.
             let space = decoder.spaceForNextRead()
             let count = min(upper - offset, space.count)
-            check(space.count >= 65_536, "spaceForNextRead offered \(space.count) bytes")
+            check(space.count > 0, "spaceForNextRead offered no room")
             stream[offset..<(offset + count)].withUnsafeBytes { space.copyMemory(from: $0) }
             decoder.append(UnsafeRawBufferPointer(rebasing: space[0..<count]))
             if offset + count < upper { stream[(offset + count)..<upper].withUnsafeBytes { decoder.append($0) } }

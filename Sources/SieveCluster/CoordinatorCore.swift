@@ -172,8 +172,11 @@ public struct CoordinatorCore {
         var covered = [Bool](repeating: false, count: rows), coveredCount = 0
         for case let .scores(scores) in results {
             guard let column = scores.columns.firstIndex(of: "success") else { continue }
-            let width = scores.columns.count, start = Int(scores.rowStart)
-            guard start >= 0, start + Int(scores.rowCount) <= rows, scores.values.count == Int(scores.rowCount) * width else { continue }
+            // Journaled frames are checked like any peer's: values that do not fit are skipped, not trapped on.
+            guard let start = Int(exactly: scores.rowStart), let count = Int(exactly: scores.rowCount), start >= 0, count <= rows,
+                start <= rows - count, scores.values.count == count * scores.columns.count
+            else { continue }
+            let width = scores.columns.count
             for offset in 0..<Int(scores.rowCount) where !covered[start + offset] {
                 values[start + offset] = Float(scores.values[offset * width + column])
                 covered[start + offset] = true

@@ -31,12 +31,13 @@ public struct WarmUpRecipe: Sendable, Equatable {
         self.seed = seed
     }
 
-    /// Every setting that changes the resulting weights, as text.
+    /// Every setting that changes the resulting weights, as text (label noise and low-utility
+    /// problems are always off in a warm-up, so their settings do not count).
     public var summary: String {
         let c = config, t = tasks
         return "v\(c.vocabulary) t\(c.context) w\(c.width) l\(c.layers) h\(c.heads) m\(c.mlpMultiplier) policy-seed \(policySeed) "
             + "task-seed \(t.seed) prefix \(t.prefix) problems \(problems.lowerBound)..<\(problems.upperBound) steps \(steps) "
-            + "batch \(batchSize) lr \(learningRate) seed \(seed)"
+            + "tiers \(t.tierWeights) too-long-digits \(t.tooLongDigits) batch \(batchSize) lr \(learningRate) seed \(seed)"
     }
 
     /// A file name for this recipe's checkpoint, `warm-start-<16 hex digits>.ckpt` (FNV-1a of

@@ -115,16 +115,25 @@ public struct FrameDecoder: Sendable {
         bytes.withUnsafeBytes { append($0) }
     }
 
-    /// The free room after the buffered bytes (at least 64 KiB, or the rest of a large frame
-    /// whose header has arrived), for a read straight into the buffer. Pass what was read there
+    /// The free room after the buffered bytes (at least 64 KiB, or at least the rest of a frame
+    /// whose length has arrived), for a read straight into the buffer. Pass what was read there
     /// to ``append(_:)-(UnsafeRawBufferPointer)`` before any other mutating call: it is then
     /// recorded without a copy. The pointer is valid until the next mutating call. Empty once
     /// the decoder has failed.
     public mutating func spaceForNextRead() -> UnsafeMutableRawBufferPointer {
         guard failure == nil else { return UnsafeMutableRawBufferPointer(start: nil, count: 0) }
         compactIfWorthwhile()
-        ensureFreeRoom(Self.readSpace)
+        ensureFreeRoom(wantedReadRoom)
         return UnsafeMutableRawBufferPointer(start: storage.base! + writeIndex, count: storage.capacity - writeIndex)
+    }
+
+    /// 64 KiB, or less when the rest of a frame whose length has arrived is shorter: the room
+    /// for that frame is already there (`makeRoom`), and asking for more would move the whole
+    /// frame into storage twice its size for nothing.
+    private var wantedReadRoom: Int {
+        guard bufferedByteCount >= 4 else { return Self.readSpace }
+        let rest = readIndex + 4 + Int(load(UInt32.self, at: 0)) - writeIndex
+        return rest > 0 ? min(Self.readSpace, rest) : Self.readSpace
     }
 
     /// The next complete frame, or `nil` if more bytes are needed.

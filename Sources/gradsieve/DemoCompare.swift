@@ -41,10 +41,11 @@ struct DemoCompare {
         text += "label noise \(demo.labelNoise), \(demo.epochs) epochs, \(demo.passes) passes, batch \(demo.batch), \(demo.rollouts) rollouts, \(demo.workers) workers). "
         text += "Mean ± standard deviation over \(demo.seeds) seed(s); epoch 0 is the shared warm start. Every run takes the same "
         text += "\(demo.stepsPerEpoch) GRPO steps of \(demo.batch) problems × \(demo.rollouts) rollouts per epoch; `full` is the full-data "
-        text += "baseline (every one of the \(demo.pool) pool problems each epoch, in a fresh random order, for those same steps), "
+        text += "baseline (its curriculum is the whole pool of \(demo.pool) in a fresh random order each epoch, so those steps train on "
+        text += "\(min(demo.pool, demo.stepsPerEpoch * demo.batch)) freshly drawn problems, each once), "
         text += "`random` a uniform draw of \(demo.budget) problems each epoch. Test accuracy is greedy decoding on \(demo.test) "
         text += "held-out clean problems. `limr` builds its reward history from each epoch's success and trains on random's "
-        text += "draw for its first \(demo.limrHistoryEpochs) epoch(s), so it matches random until then.\n\n"
+        text += "draw for its first \(demo.limrHistoryEpochs) epoch(s), so without --diversity it matches random until then.\n\n"
         text += "| method | " + epochs.map { "epoch \($0)" }.joined(separator: " | ") + " | steps to full-data accuracy |\n"
         text += "|---|" + epochs.map { _ in "---|" }.joined() + "---|\n"
         let target = mean(results["full"] ?? [], epoch: demo.epochs)

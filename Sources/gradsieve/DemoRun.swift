@@ -35,8 +35,9 @@ struct DemoRun {
         self.budget = budget ?? demo.budget
     }
 
-    /// The full-data baseline: every pool row each epoch (in a fresh random order), for the
-    /// same number of GRPO steps as a `--budget` curriculum.
+    /// The full-data baseline: its curriculum is the whole pool in a fresh random order each
+    /// epoch, and the epoch's GRPO steps (as many as a `--budget` curriculum takes) run through
+    /// the first budget x passes of them: fresh problems, each seen once.
     static func fullData(demo: Demo, seed: UInt64, directory: String, warm: String, logger: Logger) -> DemoRun {
         DemoRun(demo: demo, method: "random", seed: seed, directory: directory, warm: warm, logger: logger,
                 label: "full", budget: demo.pool)
