@@ -56,9 +56,15 @@ extension CoordinatorCore {
     mutating func storeTaskResult(_ result: TaskResult) -> String? {
         let task = Int(result.task)
         guard let training, task < training.tasks.count else { return "taskResult for task \(task), which does not exist" }
-        let expected = currentStep == .evaluate ? 2 : training.parameters.count + 2
-        guard result.values.count == expected, result.values.allSatisfy(\.isFinite) else {
-            return "taskResult for task \(task) has \(result.values.count) values; expected \(expected) finite values"
+        if currentStep == .evaluate {
+            guard EvaluationCounts(result.values) != nil else {
+                return "taskResult for evaluation task \(task) has \(result.values.count) values; expected \(EvaluationCounts.length) finite counts, each correct count at most its count"
+            }
+        } else {
+            let expected = training.parameters.count + 2
+            guard result.values.count == expected, result.values.allSatisfy(\.isFinite) else {
+                return "taskResult for task \(task) has \(result.values.count) values; expected \(expected) finite values"
+            }
         }
         self.training!.results[task] = result.values
         return nil
@@ -87,11 +93,12 @@ extension CoordinatorCore {
     }
 
     mutating func finishEvaluation(_ epoch: Int, _ out: inout [CoordinatorDirective]) {
-        let correct = training!.results.reduce(0.0) { $0 + $1![0] }
-        let total = training!.results.reduce(0.0) { $0 + $1![1] }
+        var counts = EvaluationCounts()
+        for result in training!.results { counts.add(EvaluationCounts(result!)!) }  // checked on arrival
         let metrics = EpochMetrics(epoch: epoch, selected: training!.curriculum.count,
                                    trainReward: training!.rewardCount > 0 ? training!.rewardSum / training!.rewardCount : 0,
-                                   testAccuracy: total > 0 ? correct / total : 0, steps: training!.steps)
+                                   testAccuracy: counts.accuracy, steps: training!.steps,
+                                   testAccuracyByTier: counts.accuracyByTier)
         out.append(.metrics(metrics))
         stage = .writing(epoch: epoch)   // between epochs: nothing in flight
         continueAfter(epoch, &out)

@@ -154,10 +154,13 @@ public final class LiveSignals: SignalSource, @unchecked Sendable {
         return gradient.map(Double.init) + [rewardSum, Double(count)]
     }
 
-    /// Greedy-decoding correctness of test problems `rows`: [correct, count].
+    /// Greedy-decoding correctness of test problems `rows`: [correct, count], then
+    /// [correct, count] of each tier in turn (`EvaluationCounts`).
     public func evaluationTask(rows: [Int]) -> [Double] {
         let problems = rows.map { ArithmeticTasks.problem(.test, index: $0, config: manifest.tasks) }
-        let correct = Evaluation.correctness(policy: currentPolicy, problems: problems).filter { $0 }.count
-        return [Double(correct), Double(problems.count)]
+        let correct = Evaluation.correctness(policy: currentPolicy, problems: problems)
+        var counts = EvaluationCounts()
+        for (problem, ok) in zip(problems, correct) { counts.add(tier: problem.tier, correct: ok) }
+        return counts.values
     }
 }

@@ -50,6 +50,45 @@ public struct EpochMetrics: Sendable, Equatable {
     public var trainReward: Double
     public var testAccuracy: Double
     public var steps: Int
+    /// Test accuracy of each difficulty tier (nil for a tier without test problems).
+    public var testAccuracyByTier: [Double?] = []
+}
+
+/// Greedy-decoding counts of test problems, in total and per difficulty tier, as an evaluation
+/// task's result carries them: [correct, count, correct_0, count_0, ..., correct_T-1, count_T-1]
+/// with T = `ArithmeticTasks.tiers.count`. Tasks' counts add up value by value.
+public struct EvaluationCounts: Sendable, Equatable {
+    public static let length = 2 + 2 * ArithmeticTasks.tiers.count
+    public private(set) var values = [Double](repeating: 0, count: length)
+
+    public init() {}
+
+    /// Counts from a task result; nil unless it has `length` finite, non-negative values with
+    /// every correct count at most its count.
+    public init?(_ values: [Double]) {
+        guard values.count == Self.length, values.allSatisfy({ $0.isFinite && $0 >= 0 }),
+            stride(from: 0, to: values.count, by: 2).allSatisfy({ values[$0] <= values[$0 + 1] })
+        else { return nil }
+        self.values = values
+    }
+
+    public mutating func add(tier: Int, correct: Bool) {
+        values[1] += 1
+        if correct { values[0] += 1 }
+        guard (0..<ArithmeticTasks.tiers.count).contains(tier) else { return }
+        values[3 + 2 * tier] += 1
+        if correct { values[2 + 2 * tier] += 1 }
+    }
+
+    public mutating func add(_ other: EvaluationCounts) {
+        for i in values.indices { values[i] += other.values[i] }
+    }
+
+    public var accuracy: Double { values[1] > 0 ? values[0] / values[1] : 0 }
+
+    public var accuracyByTier: [Double?] {
+        (0..<ArithmeticTasks.tiers.count).map { values[3 + 2 * $0] > 0 ? values[2 + 2 * $0] / values[3 + 2 * $0] : nil }
+    }
 }
 
 /// The coordinator's copy of the policy being trained.

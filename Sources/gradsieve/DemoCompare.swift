@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SievePolicy
 
 /// `demo --compare`: the full-data baseline, random and every live method from the same warm
 /// start, with the same number of GRPO steps and rollouts, over several seeds; a table in
@@ -58,12 +59,34 @@ struct DemoCompare {
             let reach = epochs.dropFirst().first { mean(runs, epoch: $0) >= target }.map { "\($0 * demo.stepsPerEpoch)" } ?? "not reached"
             text += "| \(arm) | " + cells.joined(separator: " | ") + " | \(reach) |\n"
         }
+        text += tierTable(results)
         text += "\nPer run (test accuracy after epochs 0 to \(demo.epochs)):\n\n"
         text += "| method | " + (1...demo.seeds).map { "seed \($0)" }.joined(separator: " | ") + " |\n"
         text += "|---|" + (1...demo.seeds).map { _ in "---|" }.joined() + "\n"
         for arm in Self.arms {
             let runs = results[arm] ?? []
             text += "| \(arm) | " + runs.map { $0.map { String(format: "%.3f", $0.test_accuracy) }.joined(separator: " ") }.joined(separator: " | ") + " |\n"
+        }
+        return text
+    }
+
+    /// Test accuracy per difficulty tier at the warm start and after the last epoch, mean over
+    /// seeds: where a curriculum's gains and losses lie.
+    func tierTable(_ results: [String: [[DemoRun.Line]]]) -> String {
+        let tiers = ArithmeticTasks.tiers
+        var text = "\nTest accuracy by tier after epoch \(demo.epochs) (mean over seeds; tier 0 is the easiest):\n\n"
+        text += "| method | " + tiers.indices.map { "tier \($0) (\(tiers[$0].description))" }.joined(separator: " | ") + " |\n"
+        text += "|---|" + tiers.map { _ in "---|" }.joined() + "\n"
+        func row(_ name: String, _ lines: [DemoRun.Line]) -> String {
+            let cells = tiers.indices.map { tier -> String in
+                let values = lines.compactMap { $0.test_accuracy_by_tier?[tier] }
+                return values.isEmpty ? "-" : String(format: "%.3f", average(values))
+            }
+            return "| \(name) | " + cells.joined(separator: " | ") + " |\n"
+        }
+        text += row("warm start", (results["full"] ?? []).compactMap { $0.first { $0.epoch == 0 } })
+        for arm in Self.arms {
+            text += row(arm, (results[arm] ?? []).compactMap { $0.first { $0.epoch == demo.epochs } })
         }
         return text
     }

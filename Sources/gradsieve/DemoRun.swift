@@ -50,6 +50,8 @@ struct DemoRun {
         var train_reward: Double
         var test_accuracy: Double
         var seconds: Double
+        /// Test accuracy of each difficulty tier, easiest first (null for a tier without test problems).
+        var test_accuracy_by_tier: [Double?]?
     }
 
     /// The warm-start checkpoint in `directory`, made once by the standard warm-up and reused
@@ -83,8 +85,12 @@ struct DemoRun {
         let live = try LiveSignals(manifestPath: manifestPath)
         let started = Date()
         let testProblems = ArithmeticTasks.problems(.test, 0..<demo.test, config: manifest.tasks)
-        var lines = [Line(epoch: 0, method: label, selected: 0, train_reward: 0,
-                          test_accuracy: Evaluation.accuracy(policy: live.currentPolicy, problems: testProblems), seconds: 0)]
+        var warmCounts = EvaluationCounts()
+        for (problem, ok) in zip(testProblems, Evaluation.correctness(policy: live.currentPolicy, problems: testProblems)) {
+            warmCounts.add(tier: problem.tier, correct: ok)
+        }
+        var lines = [Line(epoch: 0, method: label, selected: 0, train_reward: 0, test_accuracy: warmCounts.accuracy, seconds: 0,
+                          test_accuracy_by_tier: warmCounts.accuracyByTier)]
         if printing { print(String(format: "epoch 0  %@  warm start          test accuracy %.3f", label, lines[0].test_accuracy)) }
         let chosen = SelectionMethod(rawValue: method)!
         var configuration = RunConfiguration(
@@ -109,7 +115,8 @@ struct DemoRun {
             let seconds = Date().timeIntervalSince(epochStart)
             epochStart = Date()
             let line = Line(epoch: metrics.epoch, method: label, selected: metrics.selected, train_reward: metrics.trainReward,
-                            test_accuracy: metrics.testAccuracy, seconds: (seconds * 100).rounded() / 100)
+                            test_accuracy: metrics.testAccuracy, seconds: (seconds * 100).rounded() / 100,
+                            test_accuracy_by_tier: metrics.testAccuracyByTier)
             lines.append(line)
             if printing {
                 print(String(format: "epoch %d  %@  scored %d  curriculum %d  train reward %.3f  test accuracy %.3f  %.1f s",

@@ -19,7 +19,10 @@ final class DemoTests: XCTestCase {
         for epoch in ["epoch-0001", "epoch-0002"] {
             XCTAssertEqual(try harness.read("one/\(epoch)/curriculum.jsonl"), try harness.read("two/\(epoch)/curriculum.jsonl"), epoch)
         }
-        struct Line: Decodable { let epoch: Int; let method: String; let selected: Int; let train_reward: Double; let test_accuracy: Double; let seconds: Double }
+        struct Line: Decodable {
+            let epoch: Int; let method: String; let selected: Int; let train_reward: Double; let test_accuracy: Double; let seconds: Double
+            let test_accuracy_by_tier: [Double?]
+        }
         func metrics(_ name: String) throws -> [Line] {
             try String(decoding: harness.read(name + "/metrics.jsonl"), as: UTF8.self).split(separator: "\n").map {
                 try JSONDecoder().decode(Line.self, from: Data($0.utf8))
@@ -30,6 +33,14 @@ final class DemoTests: XCTestCase {
         XCTAssertEqual(a.map(\.test_accuracy), b.map(\.test_accuracy))
         XCTAssertEqual(a.map(\.train_reward), b.map(\.train_reward))
         XCTAssertEqual(a[1].selected, 32)
+        XCTAssertEqual(a.map(\.test_accuracy_by_tier), b.map(\.test_accuracy_by_tier))
+        for line in a {
+            // --tiers 1,1,0,0,0: the test set holds tiers 0 and 1 only, and the total lies between them.
+            XCTAssertEqual(line.test_accuracy_by_tier.count, 5)
+            XCTAssertEqual(line.test_accuracy_by_tier[2...].compactMap { $0 }, [], "epoch \(line.epoch)")
+            let (t0, t1) = (line.test_accuracy_by_tier[0]!, line.test_accuracy_by_tier[1]!)
+            XCTAssertTrue(min(t0, t1) - 1e-12 <= line.test_accuracy && line.test_accuracy <= max(t0, t1) + 1e-12, "epoch \(line.epoch)")
+        }
         XCTAssertTrue(one.stdout.contains("epoch 2  gradalign"), one.stdout)
     }
 
@@ -110,6 +121,7 @@ final class DemoTests: XCTestCase {
             XCTAssertTrue(table.contains("| \(arm) | "), "no row for \(arm) in\n\(table)")
         }
         XCTAssertTrue(table.contains("4 GRPO steps of 8 problems"), table)
+        XCTAssertTrue(table.contains("| warm start | "), table)
         func lines(_ arm: String) throws -> [[String: Any]] {
             try String(decoding: harness.read("cmp/\(arm)/seed-1/metrics.jsonl"), as: UTF8.self).split(separator: "\n").map {
                 try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
