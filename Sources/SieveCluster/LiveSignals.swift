@@ -158,9 +158,6 @@ public final class LiveSignals: SignalSource, @unchecked Sendable {
     /// [correct, count] of each tier in turn (`EvaluationCounts`).
     public func evaluationTask(rows: [Int]) -> [Double] {
         let problems = rows.map { ArithmeticTasks.problem(.test, index: $0, config: manifest.tasks) }
-        let correct = Evaluation.correctness(policy: currentPolicy, problems: problems)
-        var counts = EvaluationCounts()
-        for (problem, ok) in zip(problems, correct) { counts.add(tier: problem.tier, correct: ok) }
-        return counts.values
+        return EvaluationCounts.greedy(policy: currentPolicy, problems: problems).values
     }
 }

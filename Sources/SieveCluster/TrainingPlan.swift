@@ -72,6 +72,16 @@ public struct EvaluationCounts: Sendable, Equatable {
         self.values = values
     }
 
+    /// The counts of greedy decoding by `policy` on `problems`: what an evaluation task returns,
+    /// and the warm start's line of a demo.
+    public static func greedy(policy: Policy, problems: [Problem]) -> EvaluationCounts {
+        var counts = EvaluationCounts()
+        for (problem, ok) in zip(problems, Evaluation.correctness(policy: policy, problems: problems)) {
+            counts.add(tier: problem.tier, correct: ok)
+        }
+        return counts
+    }
+
     public mutating func add(tier: Int, correct: Bool) {
         values[1] += 1
         if correct { values[0] += 1 }

@@ -85,10 +85,7 @@ struct DemoRun {
         let live = try LiveSignals(manifestPath: manifestPath)
         let started = Date()
         let testProblems = ArithmeticTasks.problems(.test, 0..<demo.test, config: manifest.tasks)
-        var warmCounts = EvaluationCounts()
-        for (problem, ok) in zip(testProblems, Evaluation.correctness(policy: live.currentPolicy, problems: testProblems)) {
-            warmCounts.add(tier: problem.tier, correct: ok)
-        }
+        let warmCounts = EvaluationCounts.greedy(policy: live.currentPolicy, problems: testProblems)
         var lines = [Line(epoch: 0, method: label, selected: 0, train_reward: 0, test_accuracy: warmCounts.accuracy, seconds: 0,
                           test_accuracy_by_tier: warmCounts.accuracyByTier)]
         if printing { print(String(format: "epoch 0  %@  warm start          test accuracy %.3f", label, lines[0].test_accuracy)) }
