@@ -40,6 +40,15 @@ public struct AdamW: Sendable {
         update(&parameters, direction, sign: -1)
     }
 
+    /// Adam's per-parameter step scale, sqrt(v̂_i) + ε with v̂ the bias-corrected second moment:
+    /// an ascent step moves parameter i by about lr · m̂_i / (sqrt(v̂_i) + ε). Nil before the
+    /// first step (there is no second moment yet).
+    public var stepScale: [Float]? {
+        guard stepCount > 0 else { return nil }
+        let correction2 = 1 - powf(beta2, Float(stepCount))
+        return secondMoment.map { ($0 / correction2).squareRoot() + epsilon }
+    }
+
     private mutating func update(_ parameters: inout [Float], _ gradient: [Float], sign: Float) {
         precondition(parameters.count == firstMoment.count && gradient.count == firstMoment.count, "sizes must match")
         stepCount += 1

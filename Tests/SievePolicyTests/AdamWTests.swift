@@ -33,4 +33,21 @@ final class AdamWTests: XCTestCase {
         XCTAssertEqual(x[0], 2 * (1 - 0.05), accuracy: 1e-6)
         XCTAssertEqual(x[1], -2 * (1 - 0.05), accuracy: 1e-6)
     }
+
+    func testStepScaleIsTheBiasCorrectedRootSecondMoment() {
+        var x: [Float] = [0, 0, 0]
+        var optimizer = AdamW(parameterCount: 3, learningRate: 0.1, epsilon: 1e-3)
+        XCTAssertNil(optimizer.stepScale, "no second moment before the first step")
+        optimizer.step(parameters: &x, gradient: [3, -4, 0])
+        // after one step v_hat = g^2 exactly (bias correction), so the scale is |g| + eps
+        let first = optimizer.stepScale!
+        for (value, expected) in zip(first, [Float(3.001), 4.001, 0.001]) { XCTAssertEqual(value, expected, accuracy: 1e-5) }
+        optimizer.step(parameters: &x, gradient: [1, 0, 2])
+        // v = b2(1-b2)g1^2 + (1-b2)g2^2, corrected by 1 - b2^2
+        let b2: Float = 0.999, correction = 1 - b2 * b2
+        let expected = zip([Float(3), -4, 0], [Float(1), 0, 2]).map { g1, g2 -> Float in
+            ((b2 * (1 - b2) * g1 * g1 + (1 - b2) * g2 * g2) / correction).squareRoot() + 1e-3
+        }
+        for (value, goal) in zip(optimizer.stepScale!, expected) { XCTAssertEqual(value, goal, accuracy: 1e-4) }
+    }
 }

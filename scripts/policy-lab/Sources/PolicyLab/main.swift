@@ -11,7 +11,17 @@
 //            (shuffled), BUDGET random rows, BUDGET rows with 0 < success < 1, or the BUDGET
 //            rows whose projected GRPO gradient has the largest cosine with the summed
 //            validation gradient (PROJ dimensions [256], 128 validation problems)
+//            PRECOND=1: GradAlign's optimizer-aware variant (its use_optimizer option, as in LESS):
+//            the summed FULL validation gradient is divided by Adam's step scale sqrt(v_hat) + eps
+//            before projection; before the first step v_hat is estimated from the validation
+//            gradients as the second moment of a batch mean (PRECOND=est always estimates)
 //   EPOCHS [4], BUDGET [256], PASSES [4], BATCH [32], LR [1e-4], G rollouts [8]
+//   B2 [0.999], EPS [1e-8], WD [0] (AdamW), RAMP linear learning-rate warm-up steps [0]
+//   NSGD=eta  train with normalized gradient ascent, theta += eta * g / |g|, instead of AdamW
+//   PROBE=1   no training: one GRPO gradient g on the first PB [256] pool problems, then the
+//            mean reward of 64 fresh rollouts per problem (same problems) and of 16 per test
+//            problem, and greedy test accuracy, at theta + eta * g / |g| for several eta; also
+//            each tensor's share of |g|^2
 //   POOL [4096], NOISE label noise [0.2], LOW low-utility share [0.1], TEST problems [2048]
 //   SEED of the curriculum draws [1], TASKSEED of the pool, validation and test problems [1]
 //
@@ -66,11 +76,36 @@ struct Draws: RandomNumberGenerator {
     }
 }
 
+if env["PROBE"] != nil {
+    // Is the GRPO gradient an ascent direction? One gradient on a batch, then the mean reward of
+    // 64 fresh rollouts per problem at theta + eta * g / |g|, on the same batch and on test problems.
+    let batchProblems = Array(pool.prefix(Int(number("PB", 256))))
+    var g = [Float](repeating: 0, count: policy.parameters.count)
+    GRPO.gradientSum(policy: policy, problems: batchProblems, rollouts: 8, seed: 7, epoch: 1, into: &g, threads: 2)
+    let norm = Float(g.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
+    let start = policy.parameters
+    for (name, range) in ParameterLayout(policy.config).namedTensors {
+        let gn = range.reduce(0.0) { $0 + Double(g[$1]) * Double(g[$1]) }.squareRoot()
+        let pn = range.reduce(0.0) { $0 + Double(start[$1]) * Double(start[$1]) }.squareRoot()
+        print(String(format: "  %-36@ n %6d  |g| %.4f (%.1f%%)  |theta| %.2f", name, range.count, gn, 100 * gn * gn / Double(norm * norm), pn))
+    }
+    let probeTest = Array(test.prefix(512))
+    for eta in [-0.3, -0.1, 0, 0.03, 0.1, 0.3, 1.0] {
+        for i in start.indices { policy.parameters[i] = start[i] + Float(eta) * g[i] / norm }
+        let onBatch = GRPO.meanReward(policy: policy, problems: batchProblems, rollouts: 64, seed: 11, epoch: 0, threads: 2)
+        let onTest = GRPO.meanReward(policy: policy, problems: probeTest, rollouts: 16, seed: 11, epoch: 0, threads: 2)
+        print(String(format: "eta %5.2f  batch reward %.4f  test sampled %.4f  greedy %.4f", eta, onBatch, onTest,
+                     Evaluation.accuracy(policy: policy, problems: probeTest)))
+        fflush(stdout)
+    }
+    exit(0)
+}
 let mode = env["MODE"] ?? "full"
 let budget = Int(number("BUDGET", 256)), epochs = Int(number("EPOCHS", 4)), passes = Int(number("PASSES", 4))
 let dimension = Int(number("PROJ", 256))
 var draws = Draws(state: UInt64(number("SEED", 1)) &* 0x9E37_79B9_7F4A_7C15 | 1)
-var optimizer = AdamW(parameterCount: policy.parameters.count, learningRate: learningRate)
+var optimizer = AdamW(parameterCount: policy.parameters.count, learningRate: learningRate, beta2: Float(number("B2", 0.999)),
+                      epsilon: Float(number("EPS", 1e-8)), weightDecay: Float(number("WD", 0)))
 let stepsPerEpoch = (budget * passes + batch - 1) / batch
 let started = Date()
 var step = 0
@@ -93,9 +128,35 @@ for epoch in stride(from: 1, through: epochs, by: 1) {
         } else {
             let validation = ArithmeticTasks.problems(.validation, 0..<128, config: tasks)
             var reference = [Double](repeating: 0, count: dimension)
+            if env["PRECOND"] != nil {
+                // GradAlign's use_optimizer / LESS: the first-order change of validation reward under an
+                // Adam step along g_i is <g_val / s, g_i>, s = sqrt(v_hat) + eps.
+                var full = [Float](repeating: 0, count: policy.parameters.count)
+                var squares = [Double](repeating: 0, count: policy.parameters.count)
+                for v in validation {
+                    var one = [Float](repeating: 0, count: policy.parameters.count)
+                    GRPO.gradientSum(policy: policy, problems: [v], rollouts: rollouts, seed: 5, epoch: UInt64(epoch), into: &one, threads: 2)
+                    for i in one.indices { full[i] += one[i]; squares[i] += Double(one[i]) * Double(one[i]) }
+                }
+                let scale: [Float]
+                if let s = optimizer.stepScale, env["PRECOND"] != "est" {
+                    scale = s
+                } else {
+                    // before any step: Adam's v of a batch mean, estimated from the validation gradients
+                    let n = Double(validation.count), b = Double(batch)
+                    scale = full.indices.map { i in
+                        let mean = Double(full[i]) / n
+                        return Float((mean * mean + (squares[i] / n - mean * mean) / b).squareRoot()) + 1e-8
+                    }
+                }
+                for i in full.indices { full[i] /= scale[i] }
+                let projected = projection.project(full)
+                for k in 0..<dimension { reference[k] = Double(projected[k]) }
+            } else {
             for g in GRPO.validationGradients(policy: policy, problems: validation, rollouts: rollouts, seed: 5,
                                               epoch: UInt64(epoch), projection: projection, threads: 2) {
                 for k in 0..<dimension { reference[k] += Double(g[k]) }
+            }
             }
             let score = signals.map { s -> Double in
                 var dot = 0.0, norm = 0.0
@@ -116,9 +177,22 @@ for epoch in stride(from: 1, through: epochs, by: 1) {
     var rewardSum = 0.0
     for k in 0..<stepsPerEpoch {
         step += 1
+        let ramp = number("RAMP", 0)
+        if ramp > 0 { optimizer.learningRate = learningRate * Float(min(1, Double(step) / ramp)) }
         let rows = (k * batch..<(k + 1) * batch).map { curriculum[$0 % curriculum.count] }
+        if env["NSGD"] != nil {
+            // normalized gradient ascent: theta += eta * g / |g|
+            var g = [Float](repeating: 0, count: policy.parameters.count)
+            let (sum, count) = GRPO.gradientSum(policy: policy, problems: rows.map { pool[$0] }, rollouts: rollouts, seed: 7,
+                                                epoch: UInt64(step), into: &g, threads: 2)
+            let norm = Float(g.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
+            let eta = Float(number("NSGD", 0.03))
+            if norm > 0 { for i in g.indices { policy.parameters[i] += eta * g[i] / norm } }
+            rewardSum += sum / Double(count)
+        } else {
         rewardSum += GRPO.trainStep(policy: policy, problems: rows.map { pool[$0] }, rollouts: rollouts, seed: 7,
                                     epoch: UInt64(step), optimizer: &optimizer, threads: 2)
+        }
     }
     report(step, rewardSum / Double(stepsPerEpoch))
 }
