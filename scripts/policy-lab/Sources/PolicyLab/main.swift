@@ -17,6 +17,7 @@
 //            gradients as the second moment of a batch mean (PRECOND=est always estimates)
 //   EPOCHS [4], BUDGET [256], PASSES [4], BATCH [32], LR [1e-4], G rollouts [8]
 //   B2 [0.999], EPS [1e-8], WD [0] (AdamW), RAMP linear learning-rate warm-up steps [0]
+//   FREEZE=emb | block0  AdamW with the embeddings' gradients zeroed (block0: block 0's qkv too)
 //   NSGD=eta  train with normalized gradient ascent, theta += eta * g / |g|, instead of AdamW
 //   PROBE=1   no training: one GRPO gradient g on the first PB [256] pool problems, then the
 //            mean reward of 64 fresh rollouts per problem (same problems) and of 16 per test
@@ -188,6 +189,19 @@ for epoch in stride(from: 1, through: epochs, by: 1) {
             let norm = Float(g.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
             let eta = Float(number("NSGD", 0.03))
             if norm > 0 { for i in g.indices { policy.parameters[i] += eta * g[i] / norm } }
+            rewardSum += sum / Double(count)
+        } else if let frozen = env["FREEZE"] {
+            // AdamW on the batch mean with some tensors' gradients zeroed (emb: both embeddings;
+            // block0: also block 0's attention)
+            var g = [Float](repeating: 0, count: policy.parameters.count)
+            let (sum, count) = GRPO.gradientSum(policy: policy, problems: rows.map { pool[$0] }, rollouts: rollouts, seed: 7,
+                                                epoch: UInt64(step), into: &g, threads: 2)
+            let layout = ParameterLayout(policy.config)
+            var ranges = [layout.tokenEmbedding, layout.positionEmbedding]
+            if frozen == "block0" { ranges += [layout.blocks[0].qkvWeight, layout.blocks[0].qkvBias] }
+            for r in ranges { for i in r { g[i] = 0 } }
+            for i in g.indices { g[i] /= Float(rows.count) }
+            optimizer.ascend(parameters: &policy.parameters, direction: g)
             rewardSum += sum / Double(count)
         } else {
         rewardSum += GRPO.trainStep(policy: policy, problems: rows.map { pool[$0] }, rollouts: rollouts, seed: 7,
