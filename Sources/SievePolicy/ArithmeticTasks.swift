@@ -33,7 +33,7 @@ public enum ArithmeticTasks {
         }
         let weights = split == .train ? config.tierWeights : config.evaluationTierWeights
         let tier = weightedChoice(weights, &draws)
-        let (a, b) = operands(of: tiers[tier], &draws)
+        let (a, b) = operands(of: tier, for: split, &draws)
         let question = "\(a)\(tiers[tier].operation)\(b)="
         let trueAnswer = String(tiers[tier].apply(a, b))
         var answer = trueAnswer
@@ -50,11 +50,33 @@ public enum ArithmeticTasks {
         range.map { problem(split, index: $0, config: config) }
     }
 
-    private static func operands(of tier: ArithmeticTier, _ draws: inout RandomStream) -> (Int, Int) {
-        var a = tier.left.lowerBound + draws.nextInt(below: tier.left.count)
-        var b = tier.right.lowerBound + draws.nextInt(below: tier.right.count)
-        if tier.operation == "-" && a < b { swap(&a, &b) }
-        return (a, b)
+    /// The split a question belongs to. Every question (tier, a, b) of every tier has exactly
+    /// one owner, the same for every task seed: about 80% of each tier's questions are train
+    /// questions, 10% validation and 10% test. So no test or validation question is ever in a
+    /// pool or a warm-up, whatever seeds made them: test accuracy measures what the policy
+    /// learned, not what it memorized. (The smallest tier, 1-digit sums, has 100 questions;
+    /// `ArithmeticTasksTests` checks that every split owns some of every tier.)
+    public static func owner(tier: Int, _ a: Int, _ b: Int) -> Split {
+        var h = (UInt64(tier) << 40) ^ (UInt64(a) << 20) ^ UInt64(b)
+        h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
+        h ^= h >> 31
+        switch h % 10 {
+        case 0: return .test
+        case 1: return .validation
+        default: return .train
+        }
+    }
+
+    /// Operands of a question of `tier` that `split` owns, drawn uniformly among those.
+    private static func operands(of tier: Int, for split: Split, _ draws: inout RandomStream) -> (Int, Int) {
+        let shape = tiers[tier]
+        while true {
+            var a = shape.left.lowerBound + draws.nextInt(below: shape.left.count)
+            var b = shape.right.lowerBound + draws.nextInt(below: shape.right.count)
+            if shape.operation == "-" && a < b { swap(&a, &b) }
+            if owner(tier: tier, a, b) == split { return (a, b) }
+        }
     }
 
     private static func weightedChoice(_ weights: [Double], _ draws: inout RandomStream) -> Int {
@@ -82,7 +104,8 @@ public enum ArithmeticTasks {
         let question: String, trueAnswer: String, answer: String
         switch kind {
         case .trivial:
-            let a = draws.nextInt(below: 10)
+            var a = draws.nextInt(below: 10)
+            while owner(tier: 0, a, 0) != .train { a = draws.nextInt(below: 10) }  // "a+0=" is a tier-0 question
             (question, trueAnswer, answer) = ("\(a)+0=", "\(a)", "\(a)")
         case .tooLong:
             let a = longNumber(digits: config.tooLongDigits, &draws)
@@ -91,8 +114,9 @@ public enum ArithmeticTasks {
             trueAnswer = decimalSum(a, b)
             answer = trueAnswer
         default:
-            let tier = tiers[1 + draws.nextInt(below: tiers.count - 1)]
-            let (a, b) = operands(of: tier, &draws)
+            let tierIndex = 1 + draws.nextInt(below: tiers.count - 1)
+            let tier = tiers[tierIndex]
+            let (a, b) = operands(of: tierIndex, for: .train, &draws)
             let value = String(tier.apply(a, b))
             question = "\(a)\(tier.operation)\(b)="
             trueAnswer = value

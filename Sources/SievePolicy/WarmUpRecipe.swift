@@ -37,7 +37,7 @@ public struct WarmUpRecipe: Sendable, Equatable {
         let c = config, t = tasks
         return "v\(c.vocabulary) t\(c.context) w\(c.width) l\(c.layers) h\(c.heads) m\(c.mlpMultiplier) policy-seed \(policySeed) "
             + "task-seed \(t.seed) prefix \(t.prefix) problems \(problems.lowerBound)..<\(problems.upperBound) steps \(steps) "
-            + "tiers \(t.tierWeights) too-long-digits \(t.tooLongDigits) batch \(batchSize) lr \(learningRate) seed \(seed)"
+            + "tiers \(t.tierWeights) too-long-digits \(t.tooLongDigits) batch \(batchSize) lr \(learningRate) seed \(seed) questions split-owned"
     }
 
     /// A file name for this recipe's checkpoint, `warm-start-<16 hex digits>.ckpt` (FNV-1a of

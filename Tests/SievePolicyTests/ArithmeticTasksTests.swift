@@ -101,4 +101,42 @@ final class ArithmeticTasksTests: XCTestCase {
         XCTAssertNil(CharacterVocabulary.encode("Q:1/2="))
         XCTAssertEqual(CharacterVocabulary.count, 18)
     }
+
+    func testEveryQuestionBelongsToOneSplitForEverySeed() {
+        // every split owns questions of every tier, in about the shares 80/10/10
+        for (index, tier) in ArithmeticTasks.tiers.enumerated() {
+            var owned: [Split: Int] = [:]
+            var total = 0
+            for a in tier.left {
+                for b in tier.right where tier.operation != "-" || a >= b {
+                    owned[ArithmeticTasks.owner(tier: index, a, b), default: 0] += 1
+                    total += 1
+                }
+            }
+            for split in Split.allCases { XCTAssertGreaterThan(owned[split, default: 0], 0, "tier \(index) \(split)") }
+            if total >= 700 {
+                XCTAssertEqual(Double(owned[.test, default: 0]) / Double(total), 0.1, accuracy: 0.03, "tier \(index)")
+                XCTAssertEqual(Double(owned[.validation, default: 0]) / Double(total), 0.1, accuracy: 0.03, "tier \(index)")
+            }
+        }
+        XCTAssertTrue((0..<10).contains { ArithmeticTasks.owner(tier: 0, $0, 0) == .train }, "trivial problems need a train a+0")
+
+        // generated problems carry only their own split's questions, across seeds and with every knob on
+        let noisy = TaskConfig(seed: 11, labelNoise: 0.3, lowUtilityShare: 0.3)
+        let questions = { (problems: [Problem]) in Set(problems.map { $0.prompt.dropFirst($0.prefixLength) }) }
+        let train = questions(ArithmeticTasks.problems(.train, 0..<4000, config: noisy))
+            .union(questions(ArithmeticTasks.problems(.train, 0..<4000, config: WarmUpRecipe.standard.tasks)))
+        let validation = questions(ArithmeticTasks.problems(.validation, 0..<2000, config: TaskConfig(seed: 12)))
+        let test = questions(ArithmeticTasks.problems(.test, 0..<2000, config: TaskConfig(seed: 13)))
+        XCTAssertTrue(train.isDisjoint(with: test), "a test question is in a pool or a warm-up")
+        XCTAssertTrue(train.isDisjoint(with: validation))
+        XCTAssertTrue(validation.isDisjoint(with: test))
+        XCTAssertGreaterThan(test.count, 800, "test questions are still varied (1-digit sums and products have few)")
+        for problem in ArithmeticTasks.problems(.test, 0..<500, config: .clean) {
+            let question = problem.prompt.dropFirst(problem.prefixLength).dropLast()
+            let operation = question.first { "+-*".contains($0) && $0 != question.first }!
+            let parts = question.split(separator: operation).map { Int($0)! }
+            XCTAssertEqual(ArithmeticTasks.owner(tier: problem.tier, parts[0], parts[1]), .test, problem.prompt)
+        }
+    }
 }

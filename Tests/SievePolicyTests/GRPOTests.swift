@@ -23,11 +23,16 @@ final class GRPOTests: XCTestCase {
 
     func testRolloutsChangeWithSeedAndEpochButNotWithTheCall() {
         let policy = TrainedPolicies.tierZero()
-        let problem = ArithmeticTasks.problem(.train, index: 3, config: TrainedPolicies.tierZeroTasks)
         let projection = GradientProjection(seed: 1, config: policy.config, outputDimension: 16)
-        func rewards(_ seed: UInt64, _ epoch: UInt64) -> [Float] {
+        func rewards(_ problem: Problem, _ seed: UInt64, _ epoch: UInt64) -> [Float] {
             GRPO.signals(policy: policy, problem: problem, rollouts: 32, seed: seed, epoch: epoch, projection: projection).rewards
         }
+        // a problem whose rollouts disagree, so that other draws can show
+        let candidates = ArithmeticTasks.problems(.train, 0..<40, config: TrainedPolicies.tierZeroTasks)
+        guard let problem = candidates.first(where: { Set(rewards($0, 1, 1)).count > 1 }) else {
+            return XCTFail("the tier-zero policy solves or fails every one of 40 problems on every rollout")
+        }
+        func rewards(_ seed: UInt64, _ epoch: UInt64) -> [Float] { rewards(problem, seed, epoch) }
         XCTAssertEqual(rewards(1, 1), rewards(1, 1))
         XCTAssertEqual(rewards(1, 1).count, 32)
         XCTAssertTrue(rewards(1, 1) != rewards(1, 2) || rewards(1, 1) != rewards(2, 1), "different streams draw different rollouts")

@@ -24,7 +24,7 @@ final class LearningTests: XCTestCase {
     func testGRPORaisesTheMeanRewardFromTheWarmStart() {
         let tasks = TrainedPolicies.tierZeroTasks
         let policy = TrainedPolicies.tierZero()
-        let evaluation = ArithmeticTasks.problems(.test, 0..<64, config: tasks)
+        let evaluation = TrainedPolicies.evaluationProblems(64)
         let rewardBefore = GRPO.meanReward(policy: policy, problems: evaluation, seed: 77, epoch: 0, threads: 2)
         let accuracyBefore = Evaluation.accuracy(policy: policy, problems: evaluation)
         var optimizer = AdamW(parameterCount: policy.parameters.count, learningRate: 3e-4)

@@ -21,7 +21,7 @@ final class RewardAndEvaluationTests: XCTestCase {
 
     func testAccuracyIgnoresLabelsAndSplitsByTier() {
         let policy = TrainedPolicies.tierZero()
-        let clean = ArithmeticTasks.problems(.test, 0..<64, config: TrainedPolicies.tierZeroTasks)
+        let clean = TrainedPolicies.evaluationProblems(64)
         let relabelled = clean.map {
             Problem(index: $0.index, prompt: $0.prompt, prefixLength: $0.prefixLength, answer: "7777",
                     trueAnswer: $0.trueAnswer, tier: $0.tier, kind: $0.kind, split: $0.split)

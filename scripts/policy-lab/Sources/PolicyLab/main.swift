@@ -101,6 +101,19 @@ if env["PROBE"] != nil {
     }
     exit(0)
 }
+if env["OVERLAP"] != nil {
+    // how many test problems' questions also appear in the pool (and in the warm-up problems), per tier
+    let poolQuestions = Set(pool.map(\.prompt))
+    let warm = WarmUpRecipe.standard
+    var clean = warm.tasks; clean.labelNoise = 0; clean.lowUtilityShare = 0
+    let warmQuestions = Set(ArithmeticTasks.problems(.train, warm.problems, config: clean).map(\.prompt))
+    for tier in 0..<5 {
+        let inTier = test.filter { $0.tier == tier }
+        print("tier \(tier): \(inTier.count) test problems, \(inTier.filter { poolQuestions.contains($0.prompt) }.count) in the pool, "
+              + "\(inTier.filter { warmQuestions.contains($0.prompt) }.count) in the warm-up problems, \(Set(inTier.map(\.prompt)).count) distinct")
+    }
+    exit(0)
+}
 let mode = env["MODE"] ?? "full"
 let budget = Int(number("BUDGET", 256)), epochs = Int(number("EPOCHS", 4)), passes = Int(number("PASSES", 4))
 let dimension = Int(number("PROJ", 256))
