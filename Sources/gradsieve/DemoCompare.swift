@@ -45,7 +45,7 @@ struct DemoCompare {
         text += "baseline (its curriculum is the whole pool of \(demo.pool) in a fresh random order each epoch, so those steps train on "
         text += "\(min(demo.pool, demo.stepsPerEpoch * demo.batch)) freshly drawn problems, each once), "
         text += "`random` a uniform draw of \(demo.budget) problems each epoch. Test accuracy is greedy decoding on \(demo.test) "
-        text += "held-out clean problems. `limr` builds its reward history from each epoch's success and trains on random's "
+        text += "held-out clean problems (questions that no pool or warm-up holds). `limr` builds its reward history from each epoch's success and trains on random's "
         text += "draw for its first \(demo.limrHistoryEpochs) epoch(s), so without --diversity it matches random until then.\n\n"
         text += "| method | " + epochs.map { "epoch \($0)" }.joined(separator: " | ") + " | steps to full-data accuracy |\n"
         text += "|---|" + epochs.map { _ in "---|" }.joined() + "---|\n"
