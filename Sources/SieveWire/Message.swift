@@ -145,16 +145,144 @@ public enum Message: Equatable, Sendable {
 
     /// The message whose payload is `payload`, checked exactly as `decode(_:)` checks a frame;
     /// `FrameDecoder.nextMessage` reads payloads in place, in its buffer, with it.
-    static func decode(version: UInt8, type rawType: UInt8, payload: UnsafeRawBufferPointer) throws -> Message {
-        guard version == Wire.protocolVersion else { throw WireError.unsupportedVersion(version) }
-        guard let type = MessageType(rawValue: rawType) else { throw WireError.unknownMessageType(rawType) }
-        var reader = ByteReader(payload, messageType: type)
-        let message = try decodeFields(of: type, from: &reader)
-        try reader.finish()
-        return message
+    static func decode(
+        version: UInt8, type rawType: UInt8, payload: UnsafeRawBufferPointer,
+        hostIsLittleEndian: Bool = WireArrays.hostIsLittleEndian, inPlace: InPlaceArrays? = nil
+    ) throws -> Message {
+        try withExtendedLifetime(inPlace) {
+            try withDecoded(
+                version: version, type: rawType, payload: payload, hostIsLittleEndian: hostIsLittleEndian,
+                inPlace: inPlace
+            ) { $0 }
+        }
     }
 
-    private static func decodeFields(of type: MessageType, from reader: inout ByteReader) throws -> Message {
+    /// Decodes the payload as `decode(version:type:payload:)` does and passes the message to
+    /// `use`. Each type's message is built and handed over in its own branch, where its case
+    /// is known: an `assign` is then never copied into a general `Message` slot, and destroying
+    /// it after `use` costs nothing (no call that switches over every case to find what to
+    /// release). `inPlace`: arrays of the payload a ``FrameDecoder`` received outside it.
+    @inline(__always)
+    static func withDecoded<R>(
+        version: UInt8, type rawType: UInt8, payload: UnsafeRawBufferPointer,
+        hostIsLittleEndian: Bool = WireArrays.hostIsLittleEndian, inPlace: InPlaceArrays? = nil,
+        _ use: (Message) throws -> R
+    ) throws -> R {
+        guard version == Wire.protocolVersion else { throw WireError.unsupportedVersion(version) }
+        var reader: ByteReader
+        switch rawType {
+        case MessageType.hello.rawValue:
+            reader = ByteReader(payload, messageType: .hello, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Hello(from: &reader)
+            try reader.finish()
+            return try use(.hello(body))
+        case MessageType.welcome.rawValue:
+            reader = ByteReader(payload, messageType: .welcome, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Welcome(from: &reader)
+            try reader.finish()
+            return try use(.welcome(body))
+        case MessageType.reject.rawValue:
+            reader = ByteReader(payload, messageType: .reject, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Reject(from: &reader)
+            try reader.finish()
+            return try use(.reject(body))
+        case MessageType.ready.rawValue:
+            reader = ByteReader(payload, messageType: .ready, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Ready(from: &reader)
+            try reader.finish()
+            return try use(.ready(body))
+        case MessageType.heartbeat.rawValue:
+            reader = ByteReader(payload, messageType: .heartbeat, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Heartbeat(from: &reader)
+            try reader.finish()
+            return try use(.heartbeat(body))
+        case MessageType.reference.rawValue:
+            reader = ByteReader(payload, messageType: .reference, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Reference(from: &reader)
+            try reader.finish()
+            return try use(.reference(body))
+        case MessageType.assign.rawValue:
+            reader = ByteReader(payload, messageType: .assign, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Assignment(from: &reader)
+            try reader.finish()
+            return try use(.assign(body))
+        case MessageType.partialSum.rawValue:
+            reader = ByteReader(payload, messageType: .partialSum, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try PartialSum(from: &reader)
+            try reader.finish()
+            return try use(.partialSum(body))
+        case MessageType.scores.rawValue:
+            reader = ByteReader(payload, messageType: .scores, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try ShardScores(from: &reader)
+            try reader.finish()
+            return try use(.scores(body))
+        case MessageType.shardFailed.rawValue:
+            reader = ByteReader(payload, messageType: .shardFailed, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try ShardFailure(from: &reader)
+            try reader.finish()
+            return try use(.shardFailed(body))
+        case MessageType.curriculum.rawValue:
+            reader = ByteReader(payload, messageType: .curriculum, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try CurriculumMessage(from: &reader)
+            try reader.finish()
+            return try use(.curriculum(body))
+        case MessageType.done.rawValue:
+            reader = ByteReader(payload, messageType: .done, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Done(from: &reader)
+            try reader.finish()
+            return try use(.done(body))
+        case MessageType.error.rawValue:
+            reader = ByteReader(payload, messageType: .error, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try ErrorMessage(from: &reader)
+            try reader.finish()
+            return try use(.error(body))
+        case MessageType.assignPart.rawValue:
+            reader = ByteReader(payload, messageType: .assignPart, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try PartAssignment(from: &reader)
+            try reader.finish()
+            return try use(.assignPart(body))
+        case MessageType.partPicks.rawValue:
+            reader = ByteReader(payload, messageType: .partPicks, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try PartPicks(from: &reader)
+            try reader.finish()
+            return try use(.partPicks(body))
+        case MessageType.challenge.rawValue:
+            reader = ByteReader(payload, messageType: .challenge, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Challenge(from: &reader)
+            try reader.finish()
+            return try use(.challenge(body))
+        case MessageType.auth.rawValue:
+            reader = ByteReader(payload, messageType: .auth, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Auth(from: &reader)
+            try reader.finish()
+            return try use(.auth(body))
+        case MessageType.authProof.rawValue:
+            reader = ByteReader(payload, messageType: .authProof, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try AuthProof(from: &reader)
+            try reader.finish()
+            return try use(.authProof(body))
+        case MessageType.assignTask.rawValue:
+            reader = ByteReader(payload, messageType: .assignTask, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try TaskAssignment(from: &reader)
+            try reader.finish()
+            return try use(.assignTask(body))
+        case MessageType.taskResult.rawValue:
+            reader = ByteReader(payload, messageType: .taskResult, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try TaskResult(from: &reader)
+            try reader.finish()
+            return try use(.taskResult(body))
+        case MessageType.weights.rawValue:
+            reader = ByteReader(payload, messageType: .weights, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Weights(from: &reader)
+            try reader.finish()
+            return try use(.weights(body))
+        default: throw WireError.unknownMessageType(rawType)
+        }
+    }
+
+    /// The message whose fields `reader` reads (without the check for trailing bytes); a
+    /// ``FrameDecoder`` probes a frame still arriving with it.
+    static func decodeFields(of type: MessageType, from reader: inout ByteReader) throws -> Message {
         switch type {
         case .hello: .hello(try Hello(from: &reader))
         case .welcome: .welcome(try Welcome(from: &reader))
