@@ -126,15 +126,29 @@ struct ByteReader {
     }
 
     /// Throws ``WireError/Code/trailingBytes`` unless the whole payload was read.
+    @inline(__always)
     func finish() throws {
-        guard remaining == 0 else {
-            throw WireError.trailingBytes(after: messageName, count: remaining)
-        }
+        guard offset == end else { throw Self.trailingBytes(messageType, count: end &- offset) }
     }
 
     /// A ``WireError/Code/malformedField`` error naming `field` of this message.
-    func malformed(_ field: String, _ detail: String) -> WireError {
-        WireError.malformedField("\(messageName).\(field)", detail)
+    @inline(__always)
+    func malformed(_ field: String, _ detail: @autoclosure () -> String) -> WireError {
+        Self.malformed(messageType, field, detail())
+    }
+
+    // The errors are made out of line by static functions given only what they need: so that
+    // a message's decoder, inlined into the frame decoder's loop, can keep the reader in
+    // registers (a method would take the whole reader by address).
+
+    @inline(never)
+    private static func trailingBytes(_ type: MessageType, count: Int) -> WireError {
+        WireError.trailingBytes(after: type.name, count: count)
+    }
+
+    @inline(never)
+    private static func malformed(_ type: MessageType, _ field: String, _ detail: String) -> WireError {
+        WireError.malformedField("\(type.name).\(field)", detail)
     }
 
     @inline(__always)
@@ -142,19 +156,22 @@ struct ByteReader {
         let size = MemoryLayout<T>.size
         // 0 <= offset <= available <= end <= bytes.count (buffered bytes while probing): the
         // wrapping arithmetic cannot wrap, and a payload with bytes left has a base address.
-        guard size <= available &- offset else { throw shortRead(field, size) }
+        guard size <= available &- offset else {
+            throw Self.shortRead(field, size, remaining: end &- offset, messageType: messageType)
+        }
         let raw = bytes.baseAddress.unsafelyUnwrapped.loadUnaligned(fromByteOffset: offset, as: T.self)
         offset &+= size
         return T(bigEndian: raw)
     }
 
-    /// The error of a field that needs `size` bytes where fewer are there (kept out of line, so
-    /// that the integer reads inline into the message decoders): the payload is too short, or,
-    /// while probing, the bytes have not arrived yet.
+    /// The error of a field that needs `size` bytes where fewer are there: the payload is too
+    /// short, or, while probing, the bytes have not arrived yet. Out of line, and static, taking
+    /// what it needs: so the integer reads inline into the message decoders, and the reader can
+    /// stay in registers (a method would need it in memory, stored at every read).
     @inline(never)
-    private func shortRead(_ field: String, _ size: Int) -> Error {
+    private static func shortRead(_ field: String, _ size: Int, remaining: Int, messageType: MessageType) -> Error {
         if size <= remaining { return ProbeSignal.needMoreBytes }
-        return malformed(field, "needs \(size) bytes but only \(remaining) are left")
+        return WireError.malformedField("\(messageType.name).\(field)", "needs \(size) bytes but only \(remaining) are left")
     }
 
     /// While probing, throws unless the next `count` bytes (whose count was checked against

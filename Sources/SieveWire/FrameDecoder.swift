@@ -121,7 +121,9 @@ public struct FrameDecoder: Sendable {
     public var bufferedByteCount: Int { unread + (inPlace?.activeEntry?.filled ?? 0) }
 
     /// Bytes in the buffer not yet returned (a completed in-place array counts as its hole).
-    private var unread: Int { writeIndex - readIndex }
+    /// (0 <= readIndex <= writeIndex <= capacity, and a frame is at most 4 GiB: the index
+    /// arithmetic below cannot overflow, and wraps instead of checking.)
+    private var unread: Int { writeIndex &- readIndex }
 
     /// Adds received bytes. After an error they are dropped: the stream is dead.
     ///
@@ -240,9 +242,11 @@ public struct FrameDecoder: Sendable {
     ) throws {
         append(bytes)
         while let header = try nextCompleteHeader() {
+            // A complete frame is buffered, so there is storage.
             let payload = UnsafeRawBufferPointer(
-                start: storage.base! + readIndex + Wire.headerLength, count: header.length - Wire.headerRestLength)
-            readIndex += 4 + header.length
+                start: storage.base.unsafelyUnwrapped + (readIndex &+ Wire.headerLength),
+                count: header.length &- Wire.headerRestLength)
+            readIndex &+= 4 &+ header.length
             let requestID = header.requestID
             let keepGoing: Bool
             if _fastPath(inPlace == nil) {
@@ -274,13 +278,14 @@ public struct FrameDecoder: Sendable {
                     try checkPartialHeader()
                     return nil
                 }
-                header = try Self.header(at: UnsafeRawPointer(storage.base! + readIndex), maximumFrameLength: maximumFrameLength)
+                header = try Self.header(
+                    at: UnsafeRawPointer(storage.base.unsafelyUnwrapped + readIndex), maximumFrameLength: maximumFrameLength)
             } catch let error as WireError {
                 failure = error
                 throw error
             }
             lastFrameLength = header.length
-            guard unread >= 4 + header.length else {
+            guard unread >= 4 &+ header.length else {
                 state = .waitingForFrame(header)
                 makeRoom(forFrameOf: header.length)
                 return nil
@@ -319,7 +324,7 @@ public struct FrameDecoder: Sendable {
 
     @inline(__always)
     private static func checkLengthField(_ field: UInt32, maximumFrameLength: Int) throws {
-        guard UInt64(field) <= UInt64(maximumFrameLength) else {
+        guard UInt64(field) <= UInt64(truncatingIfNeeded: maximumFrameLength) else {  // at least 8
             throw WireError.frameTooLarge(length: UInt64(field), maximum: maximumFrameLength)
         }
         guard Int(field) >= Wire.headerRestLength else { throw WireError.frameTooShort(length: Int(field)) }

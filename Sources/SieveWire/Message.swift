@@ -169,110 +169,109 @@ public enum Message: Equatable, Sendable {
         _ use: (Message) throws -> R
     ) throws -> R {
         guard version == Wire.protocolVersion else { throw WireError.unsupportedVersion(version) }
-        var reader: ByteReader
         switch rawType {
         case MessageType.hello.rawValue:
-            reader = ByteReader(payload, messageType: .hello, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .hello, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try Hello(from: &reader)
             try reader.finish()
             return try use(.hello(body))
         case MessageType.welcome.rawValue:
-            reader = ByteReader(payload, messageType: .welcome, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .welcome, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try Welcome(from: &reader)
             try reader.finish()
             return try use(.welcome(body))
         case MessageType.reject.rawValue:
-            reader = ByteReader(payload, messageType: .reject, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .reject, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try Reject(from: &reader)
             try reader.finish()
             return try use(.reject(body))
         case MessageType.ready.rawValue:
-            reader = ByteReader(payload, messageType: .ready, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .ready, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try Ready(from: &reader)
             try reader.finish()
             return try use(.ready(body))
         case MessageType.heartbeat.rawValue:
-            reader = ByteReader(payload, messageType: .heartbeat, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .heartbeat, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try Heartbeat(from: &reader)
             try reader.finish()
             return try use(.heartbeat(body))
         case MessageType.reference.rawValue:
-            reader = ByteReader(payload, messageType: .reference, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .reference, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try Reference(from: &reader)
             try reader.finish()
             return try use(.reference(body))
         case MessageType.assign.rawValue:
-            reader = ByteReader(payload, messageType: .assign, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .assign, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try Assignment(from: &reader)
             try reader.finish()
             return try use(.assign(body))
         case MessageType.partialSum.rawValue:
-            reader = ByteReader(payload, messageType: .partialSum, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .partialSum, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try PartialSum(from: &reader)
             try reader.finish()
             return try use(.partialSum(body))
         case MessageType.scores.rawValue:
-            reader = ByteReader(payload, messageType: .scores, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .scores, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try ShardScores(from: &reader)
             try reader.finish()
             return try use(.scores(body))
         case MessageType.shardFailed.rawValue:
-            reader = ByteReader(payload, messageType: .shardFailed, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .shardFailed, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try ShardFailure(from: &reader)
             try reader.finish()
             return try use(.shardFailed(body))
         case MessageType.curriculum.rawValue:
-            reader = ByteReader(payload, messageType: .curriculum, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .curriculum, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try CurriculumMessage(from: &reader)
             try reader.finish()
             return try use(.curriculum(body))
         case MessageType.done.rawValue:
-            reader = ByteReader(payload, messageType: .done, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .done, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try Done(from: &reader)
             try reader.finish()
             return try use(.done(body))
         case MessageType.error.rawValue:
-            reader = ByteReader(payload, messageType: .error, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .error, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try ErrorMessage(from: &reader)
             try reader.finish()
             return try use(.error(body))
         case MessageType.assignPart.rawValue:
-            reader = ByteReader(payload, messageType: .assignPart, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .assignPart, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try PartAssignment(from: &reader)
             try reader.finish()
             return try use(.assignPart(body))
         case MessageType.partPicks.rawValue:
-            reader = ByteReader(payload, messageType: .partPicks, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .partPicks, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try PartPicks(from: &reader)
             try reader.finish()
             return try use(.partPicks(body))
         case MessageType.challenge.rawValue:
-            reader = ByteReader(payload, messageType: .challenge, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .challenge, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try Challenge(from: &reader)
             try reader.finish()
             return try use(.challenge(body))
         case MessageType.auth.rawValue:
-            reader = ByteReader(payload, messageType: .auth, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .auth, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try Auth(from: &reader)
             try reader.finish()
             return try use(.auth(body))
         case MessageType.authProof.rawValue:
-            reader = ByteReader(payload, messageType: .authProof, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .authProof, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try AuthProof(from: &reader)
             try reader.finish()
             return try use(.authProof(body))
         case MessageType.assignTask.rawValue:
-            reader = ByteReader(payload, messageType: .assignTask, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .assignTask, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try TaskAssignment(from: &reader)
             try reader.finish()
             return try use(.assignTask(body))
         case MessageType.taskResult.rawValue:
-            reader = ByteReader(payload, messageType: .taskResult, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .taskResult, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try TaskResult(from: &reader)
             try reader.finish()
             return try use(.taskResult(body))
         case MessageType.weights.rawValue:
-            reader = ByteReader(payload, messageType: .weights, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            var reader = ByteReader(payload, messageType: .weights, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
             let body = try Weights(from: &reader)
             try reader.finish()
             return try use(.weights(body))
