@@ -108,7 +108,7 @@ struct ByteReader {
         let count = try arrayCount(field, elementSize: 8)
         if let inPlace, let values = inPlace.values(atPayloadOffset: offset) {
             offset += 8 * count
-            return values.asF64(count: count)
+            return values.asF64
         }
         try requireAvailableArray(count, asF64: true)
         return readWords(count, hostIsLittleEndian: hostIsLittleEndian ?? self.hostIsLittleEndian)
@@ -119,7 +119,7 @@ struct ByteReader {
         let count = try arrayCount(field, elementSize: 8)
         if let inPlace, let values = inPlace.values(atPayloadOffset: offset) {
             offset += 8 * count
-            return values.asU64(count: count)
+            return values.asU64
         }
         try requireAvailableArray(count, asF64: false)
         return readWords(count, hostIsLittleEndian: hostIsLittleEndian ?? self.hostIsLittleEndian)

@@ -241,6 +241,7 @@ public struct FrameDecoder: Sendable {
         _ bytes: UnsafeRawBufferPointer, forEachMessage deliver: (Message, UInt32) throws -> Bool
     ) throws {
         append(bytes)
+        guard try deliverWholeFrames(deliver) else { return }
         while let header = try nextCompleteHeader() {
             // A complete frame is buffered, so there is storage.
             let payload = UnsafeRawBufferPointer(
@@ -262,6 +263,39 @@ public struct FrameDecoder: Sendable {
             }
             guard keepGoing else { return }
         }
+    }
+
+    /// The common case of `append(_:forEachMessage:)`, in one straight loop: while a whole,
+    /// well-formed frame without arrays received in place is buffered, decode it and hand it
+    /// over. Anything else (an incomplete or bad header, a frame awaited, in-place arrays, a
+    /// failed stream) is left to the general loop, which checks and reports it. Returns false
+    /// when `deliver` asked to stop.
+    @inline(__always)
+    private mutating func deliverWholeFrames(_ deliver: (Message, UInt32) throws -> Bool) throws -> Bool {
+        guard failure == nil, case .waitingForHeader = state, inPlace == nil, let base = storage.base else { return true }
+        let end = writeIndex
+        let maximum = UInt32(truncatingIfNeeded: min(maximumFrameLength, Int(UInt32.max)))
+        var index = readIndex
+        while end &- index >= Wire.headerLength {
+            let start = UnsafeRawPointer(base + index)
+            let field = UInt32(bigEndian: start.loadUnaligned(as: UInt32.self))
+            let length = Int(field)
+            guard field <= maximum, field >= UInt32(Wire.headerRestLength),
+                UInt16(bigEndian: start.loadUnaligned(fromByteOffset: 4, as: UInt16.self)) == Wire.magic,
+                end &- index >= 4 &+ length
+            else { break }
+            index &+= 4 &+ length
+            readIndex = index  // consumed before it is delivered, as in the general loop
+            lastFrameLength = length
+            let requestID = UInt32(bigEndian: start.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+            guard
+                try Message.withDecoded(
+                    version: start.load(fromByteOffset: 6, as: UInt8.self), type: start.load(fromByteOffset: 7, as: UInt8.self),
+                    payload: UnsafeRawBufferPointer(start: start + Wire.headerLength, count: length &- Wire.headerRestLength),
+                    hostIsLittleEndian: hostIsLittleEndian, { try deliver($0, requestID) })
+            else { return false }
+        }
+        return true
     }
 
     /// The header of the next frame once the whole frame is buffered (the caller consumes it),

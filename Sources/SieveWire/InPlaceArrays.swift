@@ -35,15 +35,16 @@ final class InPlaceArrays: @unchecked Sendable {
         case f64([Double])
         case u64([UInt64])
 
-        /// The values as `Double`s (the same 8-byte words if the array was made as `u64`s).
-        func asF64(count: Int) -> [Double] {
+        /// The values as `Double`s (the same 8-byte words if the array was made as `u64`s, which
+        /// the same decoder asking for the same field never does).
+        var asF64: [Double] {
             switch self {
             case .f64(let values): values
             case .u64(let values): values.map { Double(bitPattern: $0) }
             }
         }
 
-        func asU64(count: Int) -> [UInt64] {
+        var asU64: [UInt64] {
             switch self {
             case .f64(let values): values.map(\.bitPattern)
             case .u64(let values): values
