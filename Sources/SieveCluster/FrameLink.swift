@@ -33,8 +33,27 @@ final class FrameLink {
     }
 
     func send(_ message: Message, requestID: UInt32) {
-        connection.write(message.encoded(requestID: requestID))
+        connection.write(message.encodedForWriting(requestID: requestID))
     }
 
     func stop() { failed = true }
+}
+
+extension TCPConnection {
+    /// Writes a frame: one buffer, or, for a frame with large arrays, one vectored write of its
+    /// segments, the arrays sent from their own memory (no copy into a frame).
+    public func write(_ frame: OutgoingFrame) {
+        switch frame {
+        case .contiguous(let bytes):
+            write(bytes)
+        case .segments(let segments):
+            write(segments.map { segment -> WriteBuffer in
+                switch segment {
+                case .bytes(let bytes): WriteBuffer(bytes)
+                case .f64s(let values): WriteBuffer(values)
+                case .u64s(let values): WriteBuffer(values)
+                }
+            })
+        }
+    }
 }

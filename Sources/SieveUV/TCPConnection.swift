@@ -133,49 +133,78 @@ public final class TCPConnection: HandleOwner {
         // count == 0 means "nothing this time" (EAGAIN), not end of stream.
     }
 
-    /// Sends `bytes`, copying what the kernel does not take at once; the copy lives until
-    /// libuv's write callback. Writes on one connection go out in call order; writes after
-    /// `closeAfterFlush` are dropped.
+    /// Sends `bytes`. What the kernel does not take at once is queued without a copy: the
+    /// array is kept (a reference; arrays are copied on write, so later changes to the
+    /// caller's copy do not reach it) until libuv's write callback. Writes on one connection
+    /// go out in call order; writes after `closeAfterFlush` are dropped.
     public func write(_ bytes: [UInt8]) {
         guard !box.closing, !flushing, !bytes.isEmpty else { return }
-        var offset = 0
-        if queuedBytes == 0 {
-            let written = bytes.withUnsafeBytes { raw -> Int32 in
-                var buffer = uv_buf_init(UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)), UInt32(raw.count))
-                return uv_try_write(stream, &buffer, 1)
-            }
-            if written > 0 { offset = Int(written) }
-            if offset == bytes.count { return }
-        }
-        let remaining = bytes.count - offset
-        let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
-        let copy = UnsafeMutableRawPointer.allocate(byteCount: remaining, alignment: 1)
-        bytes.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress! + offset, byteCount: remaining) }
-        request.pointee.data = copy
-        queuedBytes += remaining
-        var buffer = uv_buf_init(copy.assumingMemoryBound(to: CChar.self), UInt32(remaining))
-        let status = uv_write(request, stream, &buffer, 1) { request, status in
-            let request = request!
-            let handle = UnsafeMutableRawPointer(request.pointee.handle)
-            request.pointee.data.deallocate()
-            let owner = HandleBox<uv_tcp_t>.owner(of: handle, as: TCPConnection.self)
-            request.deallocate()
-            owner?.didWrite(status)
-        }
-        if status < 0 {
-            copy.deallocate()
-            request.deallocate()
-            queuedBytes -= remaining
-            fail(UVError("write to \(peer)", status))
-        } else {
-            writeSizes.append(remaining)
+        bytes.withUnsafeBytes { raw in
+            var buffer = uv_buf_init(UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)), UInt32(raw.count))
+            withUnsafeMutablePointer(to: &buffer) { send(UnsafeMutableBufferPointer(start: $0, count: 1), total: raw.count, keepAlive: bytes) }
         }
     }
 
-    private var writeSizes: [Int] = []
+    /// Sends the buffers one after the other, as one vectored write (`uv_try_write`, then
+    /// `uv_write` with one `uv_buf_t` per buffer): none of them is copied into a frame or a
+    /// queue. Each buffer's storage is kept until libuv is done with it. Order and dropping as
+    /// for `write(_:)` of bytes.
+    public func write(_ buffers: [WriteBuffer]) {
+        guard !box.closing, !flushing else { return }
+        var uvBuffers: [uv_buf_t] = []
+        uvBuffers.reserveCapacity(buffers.count)
+        var total = 0
+        for buffer in buffers where buffer.bytes.count > 0 {
+            precondition(buffer.bytes.count <= Int(UInt32.max), "one buffer of a write holds at most 4 GiB")
+            uvBuffers.append(uv_buf_init(
+                UnsafeMutablePointer(mutating: buffer.bytes.baseAddress!.assumingMemoryBound(to: CChar.self)),
+                UInt32(buffer.bytes.count)))
+            total += buffer.bytes.count
+        }
+        guard total > 0 else { return }
+        uvBuffers.withUnsafeMutableBufferPointer { send($0, total: total, keepAlive: buffers) }
+    }
 
-    private func didWrite(_ status: Int32) {
-        if !writeSizes.isEmpty { queuedBytes -= writeSizes.removeFirst() }
+    /// Tries the kernel first (only when nothing is queued, to keep the order); queues what is
+    /// left with `keepAlive` holding its memory until the write callback.
+    private func send(_ buffers: UnsafeMutableBufferPointer<uv_buf_t>, total: Int, keepAlive: Any) {
+        var sent = 0
+        if queuedBytes == 0 {
+            let written = uv_try_write(stream, buffers.baseAddress, UInt32(buffers.count))
+            if written > 0 { sent = Int(written) }
+            if sent == total { return }
+        }
+        // Skip what the kernel took: whole buffers, then the front of a partly written one.
+        var first = 0
+        var skip = sent
+        while skip >= Int(buffers[first].len) {
+            skip -= Int(buffers[first].len)
+            first += 1
+        }
+        buffers[first].base = buffers[first].base! + skip
+        buffers[first].len -= numericCast(skip)
+        let remaining = total - sent
+        let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
+        request.pointee.data = Unmanaged.passRetained(PendingWrite(count: remaining, keepAlive: keepAlive)).toOpaque()
+        queuedBytes += remaining
+        // libuv copies the uv_buf_t array itself; the memory they point at is what must live on.
+        let status = uv_write(request, stream, buffers.baseAddress! + first, UInt32(buffers.count - first)) { request, status in
+            let request = request!
+            let pending = Unmanaged<PendingWrite>.fromOpaque(request.pointee.data).takeRetainedValue()
+            let handle = UnsafeMutableRawPointer(request.pointee.handle)
+            request.deallocate()
+            HandleBox<uv_tcp_t>.owner(of: handle, as: TCPConnection.self)?.didWrite(status, count: pending.count)
+        }
+        if status < 0 {
+            Unmanaged<PendingWrite>.fromOpaque(request.pointee.data).release()
+            request.deallocate()
+            queuedBytes -= remaining
+            fail(UVError("write to \(peer)", status))
+        }
+    }
+
+    private func didWrite(_ status: Int32, count: Int) {
+        queuedBytes -= count
         if status < 0 && status != UV_ECANCELED.rawValue { return fail(UVError("write to \(peer)", status)) }
         if queuedBytes == 0 && status >= 0 { onDrain?() }
     }
@@ -263,6 +292,38 @@ public final class TCPConnection: HandleOwner {
 
     fileprivate func setPeer(_ text: String) { peer = text }
     fileprivate func enableNoDelay() { uv_tcp_nodelay(box.pointer, 1) }
+}
+
+/// One buffer of a vectored `TCPConnection.write(_:)`: the memory of an array of plain values
+/// (bytes, `Double`s, `UInt64`s...), sent as it lies, and the array itself, kept alive (and, being
+/// copied on write, unchanged) until the write is done.
+public struct WriteBuffer: @unchecked Sendable {
+    /// Holds the array's storage.
+    private let owner: Any
+    /// The array's elements; valid while `owner` lives, since a native Swift array's storage
+    /// does not move while the array exists unchanged (arrays of `BitwiseCopyable` elements are
+    /// always native, never lazily bridged, so `withUnsafeBytes` does not make a temporary copy).
+    let bytes: UnsafeRawBufferPointer
+
+    public init<Element: BitwiseCopyable>(_ array: [Element]) {
+        owner = array
+        bytes = array.withUnsafeBytes { $0 }
+    }
+
+    /// Bytes in the buffer.
+    public var count: Int { bytes.count }
+}
+
+/// A write that libuv holds: how many bytes it counts in `queuedBytes`, and what keeps its
+/// buffers' memory alive until the callback.
+private final class PendingWrite {
+    let count: Int
+    let keepAlive: Any
+
+    init(count: Int, keepAlive: Any) {
+        self.count = count
+        self.keepAlive = keepAlive
+    }
 }
 
 private final class PendingConnect {

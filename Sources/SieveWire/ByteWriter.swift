@@ -33,6 +33,14 @@ protocol FieldSink {
 /// The first pass of encoding: counts the bytes the fields take.
 struct SizeCounter: FieldSink {
     private(set) var size = 0
+    /// The elements' bytes of the arrays of at least `minimumSegmentBytes`: those a vectored
+    /// write sends from the arrays themselves (``OutgoingFrame``).
+    private(set) var segmentBytes = 0
+    private let minimumSegmentBytes: Int
+
+    init(minimumSegmentBytes: Int = .max) {
+        self.minimumSegmentBytes = minimumSegmentBytes
+    }
 
     mutating func u8(_ value: UInt8) { size += 1 }
     mutating func u16(_ value: UInt16) { size += 2 }
@@ -41,8 +49,13 @@ struct SizeCounter: FieldSink {
     mutating func f64(_ value: Double) { size += 8 }
     mutating func string(_ value: String) { size += 4 + value.utf8.count }
     mutating func bytes(_ value: [UInt8]) { size += 4 + value.count }
-    mutating func f64Array(_ values: [Double]) { size += 4 + 8 * values.count }
-    mutating func u64Array(_ values: [UInt64]) { size += 4 + 8 * values.count }
+    mutating func f64Array(_ values: [Double]) { array(values.count) }
+    mutating func u64Array(_ values: [UInt64]) { array(values.count) }
+
+    private mutating func array(_ count: Int) {
+        size += 4 + 8 * count
+        if 8 * count >= minimumSegmentBytes { segmentBytes += 8 * count }
+    }
 }
 
 /// The second pass of encoding: stores the fields into storage of the counted size.

@@ -78,6 +78,7 @@ extension Assignment: PayloadCodable {
         writer.u32(rowCount)
     }
 
+    @inline(__always)  // read where the reader lives, in the frame decoder's loop
     init(from reader: inout ByteReader) throws {
         let epoch = try reader.u32("epoch")
         let rawPhase = try reader.u8("phase")

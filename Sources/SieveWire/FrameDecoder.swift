@@ -36,6 +36,12 @@
 ///   after the buffered bytes, and `append` of bytes that were read there records them
 ///   without copying (SieveUV's `TCPConnection.readSpace` does this). A large frame is then
 ///   in the buffer without ever having been copied in user space.
+/// - With reads made that way, the large arrays of a frame still arriving (an `f64` or `u64`
+///   array of at least 64 KiB, such as the values of a `scores` frame) are received straight
+///   into the arrays the decoded message then holds: ``spaceForNextRead()`` offers an array's
+///   own memory while its bytes arrive, so they are never copied out of a frame buffer
+///   (``InPlaceArrays`` explains how). The messages, frames and errors are the same as
+///   without it.
 /// - It is a value: a copy shares the buffer until one of the two changes it.
 public struct FrameDecoder: Sendable {
     /// A valid header: the length field and the three fields after the magic.
@@ -80,17 +86,44 @@ public struct FrameDecoder: Sendable {
     private static let retainedCapacity = 1 << 20
     /// The least room ``spaceForNextRead()`` offers.
     private static let readSpace = 64 << 10
+    /// The room it offers for the first read after a large frame.
+    private static let readSpaceAfterLargeFrame = 4096
     /// The length field of the last frame whose header was read.
     private var lastFrameLength = 0
+    /// The arrays of the frame being received that reads fill in place, if any; shared by
+    /// copies of a decoder until one of them writes (see `uniqueInPlaceArrays()`).
+    private var inPlace: InPlaceArrays?
+    /// Arrays of at least this many bytes, in a frame not yet complete, are received in place.
+    private let minimumInPlaceArrayBytes: Int
+    /// How arrays are converted (see ``WireArrays``); `false` only in tests.
+    private let hostIsLittleEndian: Bool
+
+    /// Arrays of at least 64 KiB are received in place (smaller ones cost less to copy).
+    static let defaultMinimumInPlaceArrayBytes = 64 << 10
 
     /// `maximumFrameLength` bounds the length field (8 + payload size); it must be at least 8.
     public init(maximumFrameLength: Int = Wire.defaultMaximumFrameLength) {
+        self.init(
+            maximumFrameLength: maximumFrameLength, minimumInPlaceArrayBytes: Self.defaultMinimumInPlaceArrayBytes,
+            hostIsLittleEndian: WireArrays.hostIsLittleEndian)
+    }
+
+    /// The decoder with a smaller in-place threshold or the big-endian host's array path, for tests.
+    init(maximumFrameLength: Int = Wire.defaultMaximumFrameLength, minimumInPlaceArrayBytes: Int, hostIsLittleEndian: Bool) {
         precondition(maximumFrameLength >= Wire.headerRestLength, "maximumFrameLength must be at least 8")
+        precondition(minimumInPlaceArrayBytes >= 8, "an in-place array holds at least one element")
         self.maximumFrameLength = maximumFrameLength
+        self.minimumInPlaceArrayBytes = minimumInPlaceArrayBytes
+        self.hostIsLittleEndian = hostIsLittleEndian
     }
 
     /// Bytes received but not yet returned as part of a frame.
-    public var bufferedByteCount: Int { writeIndex - readIndex }
+    public var bufferedByteCount: Int { unread + (inPlace?.activeEntry?.filled ?? 0) }
+
+    /// Bytes in the buffer not yet returned (a completed in-place array counts as its hole).
+    /// (0 <= readIndex <= writeIndex <= capacity, and a frame is at most 4 GiB: the index
+    /// arithmetic below cannot overflow, and wraps instead of checking.)
+    private var unread: Int { writeIndex &- readIndex }
 
     /// Adds received bytes. After an error they are dropped: the stream is dead.
     ///
@@ -98,6 +131,7 @@ public struct FrameDecoder: Sendable {
     /// straight into the buffer, with no mutating call in between) are recorded, not copied.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard failure == nil, let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        if inPlace?.active != nil { return appendToInPlaceArray(bytes) }
         if let base = storage.base, source == UnsafeRawPointer(base + writeIndex),
             bytes.count <= storage.capacity - writeIndex, isKnownUniquelyReferenced(&storage)
         {
@@ -116,22 +150,32 @@ public struct FrameDecoder: Sendable {
     }
 
     /// The free room after the buffered bytes (at least 64 KiB, or at least the rest of a frame
-    /// whose length has arrived), for a read straight into the buffer. Pass what was read there
+    /// whose length has arrived; 4 KiB for the first read after a frame of at least 64 KiB; or
+    /// the memory of an array being received in place), for a read straight into the buffer. Pass what was read there
     /// to ``append(_:)-(UnsafeRawBufferPointer)`` before any other mutating call: it is then
     /// recorded without a copy. The pointer is valid until the next mutating call. Empty once
     /// the decoder has failed.
     public mutating func spaceForNextRead() -> UnsafeMutableRawBufferPointer {
         guard failure == nil else { return UnsafeMutableRawBufferPointer(start: nil, count: 0) }
+        if let space = inPlaceSpace() { return space }
         compactIfWorthwhile()
         ensureFreeRoom(wantedReadRoom)
-        return UnsafeMutableRawBufferPointer(start: storage.base! + writeIndex, count: storage.capacity - writeIndex)
+        var room = storage.capacity - writeIndex
+        if unread == 0 && lastFrameLength >= minimumInPlaceArrayBytes {
+            // After a large frame, the next one may be large too: read its header and first
+            // fields with a short read, so that a large array of it is then read in place but
+            // for the few bytes of it in that read, instead of up to 256 KiB of it being read
+            // into this buffer and moved.
+            room = min(room, Self.readSpaceAfterLargeFrame)
+        }
+        return UnsafeMutableRawBufferPointer(start: storage.base! + writeIndex, count: room)
     }
 
     /// 64 KiB, or less when the rest of a frame whose length has arrived is shorter: the room
     /// for that frame is already there (`makeRoom`), and asking for more would move the whole
     /// frame into storage twice its size for nothing.
     private var wantedReadRoom: Int {
-        guard bufferedByteCount >= 4 else { return Self.readSpace }
+        guard unread >= 4 else { return Self.readSpace }
         let rest = readIndex + 4 + Int(load(UInt32.self, at: 0)) - writeIndex
         return rest > 0 ? min(Self.readSpace, rest) : Self.readSpace
     }
@@ -142,8 +186,23 @@ public struct FrameDecoder: Sendable {
     /// once it has thrown, it throws the same error on every call.
     public mutating func next() throws -> Frame? {
         guard let header = try nextCompleteHeader() else { return nil }
-        let payload = Array(UnsafeRawBufferPointer(start: storage.base! + readIndex + Wire.headerLength, count: header.length - Wire.headerRestLength))
+        let source = UnsafeRawBufferPointer(
+            start: storage.base! + readIndex + Wire.headerLength, count: header.length - Wire.headerRestLength)
         readIndex += 4 + header.length
+        let payload: [UInt8]
+        if let arrays = takeInPlaceArrays() {
+            // The holes of arrays received in place are filled from the arrays.
+            payload = [UInt8](unsafeUninitializedCapacity: source.count) { buffer, initialized in
+                let target = UnsafeMutableRawBufferPointer(buffer)
+                target.copyMemory(from: source)
+                for entry in arrays.entries {
+                    arrays.copyWireBytes(of: entry, to: target.baseAddress! + entry.offset, hostIsLittleEndian: hostIsLittleEndian)
+                }
+                initialized = source.count
+            }
+        } else {
+            payload = Array(source)
+        }
         return Frame(type: header.type, requestID: header.requestID, payload: payload, version: header.version)
     }
 
@@ -168,7 +227,9 @@ public struct FrameDecoder: Sendable {
             start: storage.base! + readIndex + Wire.headerLength, count: header.length - Wire.headerRestLength)
         readIndex += 4 + header.length
         requestID = header.requestID
-        return try Message.decode(version: header.version, type: header.type, payload: payload)
+        return try Message.decode(
+            version: header.version, type: header.type, payload: payload, hostIsLittleEndian: hostIsLittleEndian,
+            inPlace: takeInPlaceArrays())
     }
 
     /// Appends `bytes`, then hands every complete message to `deliver`, in order, until it
@@ -180,10 +241,61 @@ public struct FrameDecoder: Sendable {
         _ bytes: UnsafeRawBufferPointer, forEachMessage deliver: (Message, UInt32) throws -> Bool
     ) throws {
         append(bytes)
-        var requestID: UInt32 = 0
-        while let message = try nextMessage(requestID: &requestID) {
-            guard try deliver(message, requestID) else { return }
+        guard try deliverWholeFrames(deliver) else { return }
+        while let header = try nextCompleteHeader() {
+            // A complete frame is buffered, so there is storage.
+            let payload = UnsafeRawBufferPointer(
+                start: storage.base.unsafelyUnwrapped + (readIndex &+ Wire.headerLength),
+                count: header.length &- Wire.headerRestLength)
+            readIndex &+= 4 &+ header.length
+            let requestID = header.requestID
+            let keepGoing: Bool
+            if _fastPath(inPlace == nil) {
+                keepGoing = try Message.withDecoded(
+                    version: header.version, type: header.type, payload: payload, hostIsLittleEndian: hostIsLittleEndian
+                ) { try deliver($0, requestID) }
+            } else {
+                keepGoing = try deliver(
+                    Message.decode(
+                        version: header.version, type: header.type, payload: payload,
+                        hostIsLittleEndian: hostIsLittleEndian, inPlace: takeInPlaceArrays()),
+                    requestID)
+            }
+            guard keepGoing else { return }
         }
+    }
+
+    /// The common case of `append(_:forEachMessage:)`, in one straight loop: while a whole,
+    /// well-formed frame without arrays received in place is buffered, decode it and hand it
+    /// over. Anything else (an incomplete or bad header, a frame awaited, in-place arrays, a
+    /// failed stream) is left to the general loop, which checks and reports it. Returns false
+    /// when `deliver` asked to stop.
+    @inline(__always)
+    private mutating func deliverWholeFrames(_ deliver: (Message, UInt32) throws -> Bool) throws -> Bool {
+        guard failure == nil, case .waitingForHeader = state, inPlace == nil, let base = storage.base else { return true }
+        let end = writeIndex
+        let maximum = UInt32(truncatingIfNeeded: min(maximumFrameLength, Int(UInt32.max)))
+        var index = readIndex
+        while end &- index >= Wire.headerLength {
+            let start = UnsafeRawPointer(base + index)
+            let field = UInt32(bigEndian: start.loadUnaligned(as: UInt32.self))
+            let length = Int(field)
+            guard field <= maximum, field >= UInt32(Wire.headerRestLength),
+                UInt16(bigEndian: start.loadUnaligned(fromByteOffset: 4, as: UInt16.self)) == Wire.magic,
+                end &- index >= 4 &+ length
+            else { break }
+            index &+= 4 &+ length
+            readIndex = index  // consumed before it is delivered, as in the general loop
+            lastFrameLength = length
+            let requestID = UInt32(bigEndian: start.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+            guard
+                try Message.withDecoded(
+                    version: start.load(fromByteOffset: 6, as: UInt8.self), type: start.load(fromByteOffset: 7, as: UInt8.self),
+                    payload: UnsafeRawBufferPointer(start: start + Wire.headerLength, count: length &- Wire.headerRestLength),
+                    hostIsLittleEndian: hostIsLittleEndian, { try deliver($0, requestID) })
+            else { return false }
+        }
+        return true
     }
 
     /// The header of the next frame once the whole frame is buffered (the caller consumes it),
@@ -191,39 +303,41 @@ public struct FrameDecoder: Sendable {
     /// when the frame is not all there yet.
     @inline(__always)
     private mutating func nextCompleteHeader() throws -> Header? {
-        if let failure { throw failure }
+        if failure != nil { throw failure! }
         switch state {
         case .waitingForHeader:
             let header: Header
             do {
-                guard let read = try readHeader() else { return nil }
-                header = read
+                guard unread >= Wire.headerLength else {
+                    try checkPartialHeader()
+                    return nil
+                }
+                header = try Self.header(
+                    at: UnsafeRawPointer(storage.base.unsafelyUnwrapped + readIndex), maximumFrameLength: maximumFrameLength)
             } catch let error as WireError {
                 failure = error
                 throw error
             }
             lastFrameLength = header.length
-            guard bufferedByteCount >= 4 + header.length else {
+            guard unread >= 4 &+ header.length else {
                 state = .waitingForFrame(header)
                 makeRoom(forFrameOf: header.length)
                 return nil
             }
             return header
         case .waitingForFrame(let header):
-            guard bufferedByteCount >= 4 + header.length else { return nil }
+            guard unread >= 4 + header.length else { return nil }
             state = .waitingForHeader
             return header
         }
     }
 
-    /// Checks whatever header bytes are buffered; returns the header once all 12 are there.
+    /// The 12 header bytes at `start`, checked. (Static, taking what it needs: a method reading
+    /// `self` made the optimizer copy the whole decoder, with its references, per frame.)
     @inline(__always)
-    private func readHeader() throws -> Header? {
-        let buffered = bufferedByteCount
-        guard buffered >= Wire.headerLength else { return try checkPartialHeader() }
-        let start = UnsafeRawPointer(storage.base! + readIndex)
+    private static func header(at start: UnsafeRawPointer, maximumFrameLength: Int) throws -> Header {
         let field = UInt32(bigEndian: start.loadUnaligned(as: UInt32.self))
-        try checkLengthField(field)
+        try checkLengthField(field, maximumFrameLength: maximumFrameLength)
         let magic = UInt16(bigEndian: start.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
         guard magic == Wire.magic else { throw WireError.badMagic(magic) }
         return Header(
@@ -234,18 +348,17 @@ public struct FrameDecoder: Sendable {
 
     /// Fewer than 12 header bytes: checks the length field once its 4 bytes are there and the
     /// magic once its 2 are, so a bad header fails before the rest of it arrives.
-    private func checkPartialHeader() throws -> Header? {
-        guard bufferedByteCount >= 4 else { return nil }
-        try checkLengthField(load(UInt32.self, at: 0))
-        guard bufferedByteCount >= 6 else { return nil }
+    private func checkPartialHeader() throws {
+        guard unread >= 4 else { return }
+        try Self.checkLengthField(load(UInt32.self, at: 0), maximumFrameLength: maximumFrameLength)
+        guard unread >= 6 else { return }
         let magic = load(UInt16.self, at: 4)
         guard magic == Wire.magic else { throw WireError.badMagic(magic) }
-        return nil
     }
 
     @inline(__always)
-    private func checkLengthField(_ field: UInt32) throws {
-        guard UInt64(field) <= UInt64(maximumFrameLength) else {
+    private static func checkLengthField(_ field: UInt32, maximumFrameLength: Int) throws {
+        guard UInt64(field) <= UInt64(truncatingIfNeeded: maximumFrameLength) else {  // at least 8
             throw WireError.frameTooLarge(length: UInt64(field), maximum: maximumFrameLength)
         }
         guard Int(field) >= Wire.headerRestLength else { throw WireError.frameTooShort(length: Int(field)) }
@@ -255,7 +368,7 @@ public struct FrameDecoder: Sendable {
     /// move what is unread to the front and make room for the whole frame now.
     private mutating func makeRoom(forFrameOf length: Int) {
         guard readIndex + 4 + length > storage.capacity else { return }
-        reallocate(capacity: max(4 + length, bufferedByteCount))
+        reallocate(capacity: max(4 + length, unread))
     }
 
     /// Reads a big-endian integer at `offset` bytes past the read index.
@@ -270,7 +383,7 @@ public struct FrameDecoder: Sendable {
     private mutating func ensureFreeRoom(_ count: Int) {
         let unique = isKnownUniquelyReferenced(&storage)
         if unique && storage.capacity - writeIndex >= count { return }
-        let unread = bufferedByteCount
+        let unread = self.unread
         if unique && unread + count <= storage.capacity && 2 * unread <= storage.capacity {
             moveUnreadToFront()
         } else {
@@ -280,7 +393,7 @@ public struct FrameDecoder: Sendable {
 
     /// New storage of `capacity` bytes holding the unread bytes at its front.
     private mutating func reallocate(capacity: Int) {
-        let unread = bufferedByteCount
+        let unread = self.unread
         let new = Storage(capacity: capacity)
         if unread > 0 { new.base!.copyMemory(from: storage.base! + readIndex, byteCount: unread) }
         storage = new
@@ -289,10 +402,93 @@ public struct FrameDecoder: Sendable {
     }
 
     private mutating func moveUnreadToFront() {
-        let unread = bufferedByteCount
+        let unread = self.unread
         if unread > 0 && readIndex > 0 { storage.base!.copyMemory(from: storage.base! + readIndex, byteCount: unread) }
         readIndex = 0
         writeIndex = unread
+    }
+
+    // MARK: Arrays received in place (see `InPlaceArrays`)
+
+    /// The memory of the in-place array being received, or of the next one once a probe of the
+    /// pending frame finds it; nil when the next read should go to the frame buffer.
+    private mutating func inPlaceSpace() -> UnsafeMutableRawBufferPointer? {
+        guard case .waitingForFrame(let header) = state else { return nil }
+        if inPlace == nil {
+            // Worth probing: a frame of this version, large enough to hold a large array.
+            guard header.version == Wire.protocolVersion,
+                header.length - Wire.headerRestLength >= minimumInPlaceArrayBytes,
+                unread < 4 + header.length
+            else { return nil }
+            inPlace = InPlaceArrays()
+        }
+        let arrays = uniqueInPlaceArrays()
+        if arrays.active == nil {
+            guard !arrays.probeFinished, unread < 4 + header.length else { return nil }
+            probe(header, arrays)
+        }
+        guard let entry = arrays.activeEntry else { return nil }
+        return UnsafeMutableRawBufferPointer(start: entry.base + entry.filled, count: entry.byteCount - entry.filled)
+    }
+
+    /// Runs the message's decoder over the payload bytes buffered so far. If it stops at a large
+    /// array that has not all arrived, the array is begun: the part of it already buffered
+    /// moves into it, and the frame buffer is left with a hole where the array lies.
+    private mutating func probe(_ header: Header, _ arrays: InPlaceArrays) {
+        guard let type = MessageType(rawValue: header.type) else {
+            arrays.probeFinished = true
+            return
+        }
+        let payloadStart = readIndex + Wire.headerLength
+        var reader = ByteReader(
+            probing: UnsafeRawBufferPointer(start: storage.base! + payloadStart, count: writeIndex - payloadStart),
+            payloadLength: header.length - Wire.headerRestLength, messageType: type, inPlace: arrays,
+            minimumInPlaceBytes: minimumInPlaceArrayBytes)
+        do {
+            _ = try Message.decodeFields(of: type, from: &reader)
+            arrays.probeFinished = true  // every field is there: nothing left to receive in place
+        } catch ProbeSignal.needMoreBytes {
+            return  // the fields before the next array have not all arrived: probe again later
+        } catch ProbeSignal.array(let offset, let count, let asF64) {
+            let entry = arrays.begin(offset: offset, count: count, asF64: asF64)
+            let start = payloadStart + offset
+            let already = writeIndex - start
+            if already > 0 { entry.base.copyMemory(from: storage.base! + start, byteCount: already) }
+            writeIndex = start
+            if arrays.didFill(already, hostIsLittleEndian: hostIsLittleEndian) { writeIndex += entry.byteCount }
+        } catch {
+            arrays.probeFinished = true  // malformed: the decode of the whole frame reports it
+        }
+    }
+
+    /// Bytes for the in-place array being received: recorded if they were read into its memory,
+    /// copied there otherwise; once it is complete, the frame buffer goes on after its hole.
+    private mutating func appendToInPlaceArray(_ bytes: UnsafeRawBufferPointer) {
+        let arrays = uniqueInPlaceArrays()
+        let entry = arrays.activeEntry!
+        let target = entry.base + entry.filled
+        let taken = min(entry.byteCount - entry.filled, bytes.count)
+        if UnsafeRawPointer(target) != bytes.baseAddress! {
+            target.copyMemory(from: bytes.baseAddress!, byteCount: taken)
+        }
+        if arrays.didFill(taken, hostIsLittleEndian: hostIsLittleEndian) { writeIndex += entry.byteCount }
+        if taken < bytes.count { append(UnsafeRawBufferPointer(rebasing: bytes[taken...])) }
+    }
+
+    /// The in-place arrays, made this decoder's own first if a copy of it shares them.
+    private mutating func uniqueInPlaceArrays() -> InPlaceArrays {
+        if !isKnownUniquelyReferenced(&inPlace!) { inPlace = inPlace!.deepCopy() }
+        return inPlace!
+    }
+
+    /// The in-place arrays of the frame being consumed, for its decoding (its own, not shared
+    /// with a copy of this decoder); nil when it has none.
+    private mutating func takeInPlaceArrays() -> InPlaceArrays? {
+        guard inPlace != nil else { return nil }
+        var arrays = inPlace!
+        inPlace = nil
+        if !isKnownUniquelyReferenced(&arrays) { arrays = arrays.deepCopy() }
+        return arrays.entries.isEmpty ? nil : arrays
     }
 
     /// Drops consumed bytes when that is free (all consumed) or when they are at

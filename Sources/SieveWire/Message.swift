@@ -56,9 +56,8 @@ public enum Message: Equatable, Sendable {
 
     /// The payload bytes alone, without the frame header.
     public func encodePayload() -> [UInt8] {
-        var counter = SizeCounter()
-        encodeBody(into: &counter)
-        return Self.filled(size: counter.size) { encodeBody(into: &$0) }
+        var visitor = PayloadBytes()
+        return visitBody(&visitor)
     }
 
     /// The message in a ``Frame`` of the current protocol version.
@@ -70,58 +69,62 @@ public enum Message: Equatable, Sendable {
     ///
     /// Same bytes as `frame(requestID:).encoded()` without copying the payload twice.
     public func encoded(requestID: UInt32 = 0) -> [UInt8] {
-        let size = frameSize()
-        return Self.filled(size: size) { writeFrame(requestID: requestID, payloadSize: size - Wire.headerLength, into: &$0) }
+        var visitor = ContiguousFrame(requestID: requestID, hostIsLittleEndian: WireArrays.hostIsLittleEndian)
+        return visitBody(&visitor)
     }
 
     /// Appends the bytes of the whole frame to `bytes`: the same bytes as
     /// ``encoded(requestID:)``, written straight into the caller's buffer, so that a sender
-    /// batching many small frames into one write allocates nothing per frame. (The room is
-    /// written on the stack for a frame of up to 1 KiB, zero-filled first for a larger one; for
-    /// one large frame, ``encoded(requestID:)`` is faster.)
+    /// batching many small frames into one write allocates nothing per frame.
+    ///
+    /// The frame is written in place, in the array's own storage (grown like any append when
+    /// its capacity is short): no scratch buffer, no copy. Everything is specialized per message
+    /// type, so an `assign` costs one size check and a dozen stores at constant offsets.
     public func encode(requestID: UInt32 = 0, appendingTo bytes: inout [UInt8]) {
-        let size = frameSize()
-        if size <= 1024 {
-            // Written on the stack, then appended with one copy.
-            withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { room in
-                var writer = ByteWriter(room)
-                writeFrame(requestID: requestID, payloadSize: size - Wire.headerLength, into: &writer)
-                precondition(writer.remaining == 0, "\(type.name) encoder wrote less than it counted")
-                bytes.append(contentsOf: UnsafeRawBufferPointer(room))
-            }
-            return
-        }
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: size))
-        bytes.withUnsafeMutableBytes { raw in
-            var writer = ByteWriter(UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + size)]))
-            writeFrame(requestID: requestID, payloadSize: size - Wire.headerLength, into: &writer)
-            precondition(writer.remaining == 0, "\(type.name) encoder wrote less than it counted")
+        withUnsafeMutablePointer(to: &bytes) { target in
+            var visitor = AppendFrame(requestID: requestID, target: target)
+            visitBody(&visitor)
         }
     }
 
-    /// Header and payload size, from the counting pass; traps if the length field cannot hold it.
-    private func frameSize() -> Int {
-        var counter = SizeCounter()
-        encodeBody(into: &counter)
-        precondition(
-            counter.size <= Int(UInt32.max) - Wire.headerRestLength, "\(type.name) payload is too long for one frame")
-        return Wire.headerLength + counter.size
+    /// Writes the whole frame (the bytes of ``encoded(requestID:)``) at the start of `buffer` and
+    /// returns its size, or returns nil and writes nothing if the frame is longer than `buffer`.
+    /// For a sender that fills its own write buffers: nothing is allocated or counted twice.
+    public func encode(requestID: UInt32 = 0, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        var visitor = WriteFrame(requestID: requestID, buffer: buffer)
+        return visitBody(&visitor)
     }
 
-    private func writeFrame(requestID: UInt32, payloadSize: Int, into writer: inout ByteWriter) {
-        writer.u32(UInt32(Wire.headerRestLength + payloadSize))
-        writer.u16(Wire.magic)
-        writer.u8(Wire.protocolVersion)
-        writer.u8(type.rawValue)
-        writer.u32(requestID)
-        encodeBody(into: &writer)
+    /// The bytes of the whole frame as the buffers of one vectored write: ``OutgoingFrame``
+    /// says how. An `f64` or `u64` array of at least ``OutgoingFrame/minimumSegmentBytes``
+    /// bytes is not copied: it is its own segment, the array itself, whose storage the writer
+    /// sends as it lies (the wire's array elements are little-endian, as this host holds
+    /// them). Everything else (header, scalars, strings, shorter arrays) is written into byte
+    /// segments. A frame without such an array, or any frame on a big-endian host, comes back
+    /// as one contiguous buffer, the bytes of ``encoded(requestID:)``.
+    public func encodedForWriting(requestID: UInt32 = 0) -> OutgoingFrame {
+        encodedForWriting(
+            requestID: requestID, hostIsLittleEndian: WireArrays.hostIsLittleEndian,
+            minimumSegmentBytes: OutgoingFrame.minimumSegmentBytes)
+    }
+
+    /// ``encodedForWriting(requestID:)`` with the host's byte order and the segment threshold as
+    /// parameters, so that tests run the big-endian host's path and small segments.
+    func encodedForWriting(requestID: UInt32, hostIsLittleEndian: Bool, minimumSegmentBytes: Int) -> OutgoingFrame {
+        var visitor = SegmentedFrame(
+            requestID: requestID, hostIsLittleEndian: hostIsLittleEndian, minimumSegmentBytes: minimumSegmentBytes)
+        return visitBody(&visitor)
     }
 
     /// A new array of exactly `size` bytes written by `write`, which must fill it.
-    static func filled(size: Int, _ write: (inout ByteWriter) -> Void) -> [UInt8] {
+    @inline(__always)
+    static func filled(
+        size: Int, hostIsLittleEndian: Bool = WireArrays.hostIsLittleEndian, _ write: (inout ByteWriter) -> Void
+    ) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            var writer = ByteWriter(UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<size])))
+            var writer = ByteWriter(
+                UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<size])),
+                hostIsLittleEndian: hostIsLittleEndian)
             write(&writer)
             precondition(writer.remaining == 0, "encoder wrote less than it counted")
             initialized = size
@@ -142,16 +145,143 @@ public enum Message: Equatable, Sendable {
 
     /// The message whose payload is `payload`, checked exactly as `decode(_:)` checks a frame;
     /// `FrameDecoder.nextMessage` reads payloads in place, in its buffer, with it.
-    static func decode(version: UInt8, type rawType: UInt8, payload: UnsafeRawBufferPointer) throws -> Message {
-        guard version == Wire.protocolVersion else { throw WireError.unsupportedVersion(version) }
-        guard let type = MessageType(rawValue: rawType) else { throw WireError.unknownMessageType(rawType) }
-        var reader = ByteReader(payload, messageType: type)
-        let message = try decodeFields(of: type, from: &reader)
-        try reader.finish()
-        return message
+    static func decode(
+        version: UInt8, type rawType: UInt8, payload: UnsafeRawBufferPointer,
+        hostIsLittleEndian: Bool = WireArrays.hostIsLittleEndian, inPlace: InPlaceArrays? = nil
+    ) throws -> Message {
+        try withExtendedLifetime(inPlace) {
+            try withDecoded(
+                version: version, type: rawType, payload: payload, hostIsLittleEndian: hostIsLittleEndian,
+                inPlace: inPlace
+            ) { $0 }
+        }
     }
 
-    private static func decodeFields(of type: MessageType, from reader: inout ByteReader) throws -> Message {
+    /// Decodes the payload as `decode(version:type:payload:)` does and passes the message to
+    /// `use`. Each type's message is built and handed over in its own branch, where its case
+    /// is known: an `assign` is then never copied into a general `Message` slot, and destroying
+    /// it after `use` costs nothing (no call that switches over every case to find what to
+    /// release). `inPlace`: arrays of the payload a ``FrameDecoder`` received outside it.
+    @inline(__always)
+    static func withDecoded<R>(
+        version: UInt8, type rawType: UInt8, payload: UnsafeRawBufferPointer,
+        hostIsLittleEndian: Bool = WireArrays.hostIsLittleEndian, inPlace: InPlaceArrays? = nil,
+        _ use: (Message) throws -> R
+    ) throws -> R {
+        guard version == Wire.protocolVersion else { throw WireError.unsupportedVersion(version) }
+        switch rawType {
+        case MessageType.hello.rawValue:
+            var reader = ByteReader(payload, messageType: .hello, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Hello(from: &reader)
+            try reader.finish()
+            return try use(.hello(body))
+        case MessageType.welcome.rawValue:
+            var reader = ByteReader(payload, messageType: .welcome, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Welcome(from: &reader)
+            try reader.finish()
+            return try use(.welcome(body))
+        case MessageType.reject.rawValue:
+            var reader = ByteReader(payload, messageType: .reject, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Reject(from: &reader)
+            try reader.finish()
+            return try use(.reject(body))
+        case MessageType.ready.rawValue:
+            var reader = ByteReader(payload, messageType: .ready, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Ready(from: &reader)
+            try reader.finish()
+            return try use(.ready(body))
+        case MessageType.heartbeat.rawValue:
+            var reader = ByteReader(payload, messageType: .heartbeat, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Heartbeat(from: &reader)
+            try reader.finish()
+            return try use(.heartbeat(body))
+        case MessageType.reference.rawValue:
+            var reader = ByteReader(payload, messageType: .reference, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Reference(from: &reader)
+            try reader.finish()
+            return try use(.reference(body))
+        case MessageType.assign.rawValue:
+            var reader = ByteReader(payload, messageType: .assign, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Assignment(from: &reader)
+            try reader.finish()
+            return try use(.assign(body))
+        case MessageType.partialSum.rawValue:
+            var reader = ByteReader(payload, messageType: .partialSum, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try PartialSum(from: &reader)
+            try reader.finish()
+            return try use(.partialSum(body))
+        case MessageType.scores.rawValue:
+            var reader = ByteReader(payload, messageType: .scores, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try ShardScores(from: &reader)
+            try reader.finish()
+            return try use(.scores(body))
+        case MessageType.shardFailed.rawValue:
+            var reader = ByteReader(payload, messageType: .shardFailed, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try ShardFailure(from: &reader)
+            try reader.finish()
+            return try use(.shardFailed(body))
+        case MessageType.curriculum.rawValue:
+            var reader = ByteReader(payload, messageType: .curriculum, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try CurriculumMessage(from: &reader)
+            try reader.finish()
+            return try use(.curriculum(body))
+        case MessageType.done.rawValue:
+            var reader = ByteReader(payload, messageType: .done, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Done(from: &reader)
+            try reader.finish()
+            return try use(.done(body))
+        case MessageType.error.rawValue:
+            var reader = ByteReader(payload, messageType: .error, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try ErrorMessage(from: &reader)
+            try reader.finish()
+            return try use(.error(body))
+        case MessageType.assignPart.rawValue:
+            var reader = ByteReader(payload, messageType: .assignPart, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try PartAssignment(from: &reader)
+            try reader.finish()
+            return try use(.assignPart(body))
+        case MessageType.partPicks.rawValue:
+            var reader = ByteReader(payload, messageType: .partPicks, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try PartPicks(from: &reader)
+            try reader.finish()
+            return try use(.partPicks(body))
+        case MessageType.challenge.rawValue:
+            var reader = ByteReader(payload, messageType: .challenge, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Challenge(from: &reader)
+            try reader.finish()
+            return try use(.challenge(body))
+        case MessageType.auth.rawValue:
+            var reader = ByteReader(payload, messageType: .auth, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Auth(from: &reader)
+            try reader.finish()
+            return try use(.auth(body))
+        case MessageType.authProof.rawValue:
+            var reader = ByteReader(payload, messageType: .authProof, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try AuthProof(from: &reader)
+            try reader.finish()
+            return try use(.authProof(body))
+        case MessageType.assignTask.rawValue:
+            var reader = ByteReader(payload, messageType: .assignTask, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try TaskAssignment(from: &reader)
+            try reader.finish()
+            return try use(.assignTask(body))
+        case MessageType.taskResult.rawValue:
+            var reader = ByteReader(payload, messageType: .taskResult, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try TaskResult(from: &reader)
+            try reader.finish()
+            return try use(.taskResult(body))
+        case MessageType.weights.rawValue:
+            var reader = ByteReader(payload, messageType: .weights, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Weights(from: &reader)
+            try reader.finish()
+            return try use(.weights(body))
+        default: throw WireError.unknownMessageType(rawType)
+        }
+    }
+
+    /// The message whose fields `reader` reads (without the check for trailing bytes); a
+    /// ``FrameDecoder`` probes a frame still arriving with it.
+    static func decodeFields(of type: MessageType, from reader: inout ByteReader) throws -> Message {
         switch type {
         case .hello: .hello(try Hello(from: &reader))
         case .welcome: .welcome(try Welcome(from: &reader))
@@ -177,31 +307,33 @@ public enum Message: Equatable, Sendable {
         }
     }
 
-    /// Writes the fields, whichever message this is (a switch, so each body's encoder is called
-    /// directly: no existential box per message).
-    private func encodeBody<Sink: FieldSink>(into writer: inout Sink) {
+    /// Calls `visitor` with the body of this message, whatever its type: one switch, after which
+    /// the visitor's work is specialized for the concrete body (no existential box, and the
+    /// counting and writing passes of a fixed-size message fold into constants).
+    @inline(__always)
+    func visitBody<Visitor: BodyVisitor>(_ visitor: inout Visitor) -> Visitor.Result {
         switch self {
-        case .hello(let body): body.encode(into: &writer)
-        case .welcome(let body): body.encode(into: &writer)
-        case .reject(let body): body.encode(into: &writer)
-        case .ready(let body): body.encode(into: &writer)
-        case .heartbeat(let body): body.encode(into: &writer)
-        case .reference(let body): body.encode(into: &writer)
-        case .assign(let body): body.encode(into: &writer)
-        case .partialSum(let body): body.encode(into: &writer)
-        case .scores(let body): body.encode(into: &writer)
-        case .shardFailed(let body): body.encode(into: &writer)
-        case .curriculum(let body): body.encode(into: &writer)
-        case .done(let body): body.encode(into: &writer)
-        case .error(let body): body.encode(into: &writer)
-        case .assignPart(let body): body.encode(into: &writer)
-        case .partPicks(let body): body.encode(into: &writer)
-        case .challenge(let body): body.encode(into: &writer)
-        case .auth(let body): body.encode(into: &writer)
-        case .authProof(let body): body.encode(into: &writer)
-        case .assignTask(let body): body.encode(into: &writer)
-        case .taskResult(let body): body.encode(into: &writer)
-        case .weights(let body): body.encode(into: &writer)
+        case .hello(let body): visitor.visit(body, type: .hello)
+        case .welcome(let body): visitor.visit(body, type: .welcome)
+        case .reject(let body): visitor.visit(body, type: .reject)
+        case .ready(let body): visitor.visit(body, type: .ready)
+        case .heartbeat(let body): visitor.visit(body, type: .heartbeat)
+        case .reference(let body): visitor.visit(body, type: .reference)
+        case .assign(let body): visitor.visit(body, type: .assign)
+        case .partialSum(let body): visitor.visit(body, type: .partialSum)
+        case .scores(let body): visitor.visit(body, type: .scores)
+        case .shardFailed(let body): visitor.visit(body, type: .shardFailed)
+        case .curriculum(let body): visitor.visit(body, type: .curriculum)
+        case .done(let body): visitor.visit(body, type: .done)
+        case .error(let body): visitor.visit(body, type: .error)
+        case .assignPart(let body): visitor.visit(body, type: .assignPart)
+        case .partPicks(let body): visitor.visit(body, type: .partPicks)
+        case .challenge(let body): visitor.visit(body, type: .challenge)
+        case .auth(let body): visitor.visit(body, type: .auth)
+        case .authProof(let body): visitor.visit(body, type: .authProof)
+        case .assignTask(let body): visitor.visit(body, type: .assignTask)
+        case .taskResult(let body): visitor.visit(body, type: .taskResult)
+        case .weights(let body): visitor.visit(body, type: .weights)
         }
     }
 }

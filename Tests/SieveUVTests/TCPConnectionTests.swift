@@ -100,6 +100,84 @@ final class TCPConnectionTests: LoopTestCase {
         XCTAssertEqual(client.queuedBytes, 0)
     }
 
+    /// Vectored writes: buffers of bytes, `UInt64`s and `Double`s go out one after the other,
+    /// unchanged, whether the kernel takes them at once, in part (the rest queued from the
+    /// middle of some buffer) or not at all.
+    func testVectoredWritesSendTheirBuffersInOrderWhateverTheKernelTakes() throws {
+        let (_, server, client) = try connectedPair()
+        var total = 0
+        var sizes: UInt64 = 12345
+        func nextSize(_ limit: Int) -> Int {
+            sizes = sizes &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(sizes >> 33) % limit
+        }
+        // Writes of three to five buffers until 16 MB are out (the server is not reading yet,
+        // so the kernel soon takes only part of a write, then nothing).
+        var queuedWrites = 0
+        while total < 16 * 1024 * 1024 {
+            var buffers: [WriteBuffer] = []
+            for part in 0..<(3 + nextSize(3)) {
+                // Bytes of any length (short ones, long ones); arrays of 8-byte words.
+                let size = part % 3 != 0 ? 8 * (1 + nextSize(100_000)) : part == 0 ? 1 + nextSize(300) : 1 + nextSize(200_000)
+                let bytes = patternBytes(total..<total + size)
+                total += size
+                switch part % 3 {
+                case 0: buffers.append(WriteBuffer(bytes))
+                case 1:
+                    buffers.append(WriteBuffer([UInt64](unsafeUninitializedCapacity: size / 8) { buffer, count in
+                        UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: size))
+                        count = size / 8
+                    }))
+                default:
+                    buffers.append(WriteBuffer([Double](unsafeUninitializedCapacity: size / 8) { buffer, count in
+                        UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: size))
+                        count = size / 8
+                    }))
+                }
+            }
+            let queuedBefore = client.queuedBytes
+            client.write(buffers)
+            if client.queuedBytes > queuedBefore { queuedWrites += 1 }
+            XCTAssertLessThanOrEqual(client.queuedBytes - queuedBefore, buffers.reduce(0) { $0 + $1.count })
+        }
+        XCTAssertGreaterThan(queuedWrites, 1, "the queued path went untested")
+        let checker = PatternChecker()
+        server.onRead = { [loop, total] bytes in
+            checker.consume(bytes)
+            if checker.received >= total { loop!.stop() }
+        }
+        server.startReading()
+        runLoop(deadlineMillis: 5000)
+        XCTAssertEqual(checker.received, total)
+        XCTAssertNil(checker.firstMismatch, "first wrong byte")
+        XCTAssertEqual(client.queuedBytes, 0)
+    }
+
+    /// A queued write keeps the caller's array rather than a copy; the caller changing its own
+    /// copy afterwards must not change what is sent (arrays are copied on write).
+    func testAQueuedArrayChangedByTheCallerAfterTheWriteGoesOutAsItWas() throws {
+        let (_, server, client) = try connectedPair()
+        let total = 8 * 1024 * 1024
+        var payload = patternBytes(0..<total)
+        var values = [UInt64](repeating: 0, count: 1024)
+        let tail = patternBytes(total..<(total + 8 * 1024))
+        values.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: tail, count: tail.count)) }
+        client.write(payload)
+        client.write([WriteBuffer(values)])
+        XCTAssertGreaterThan(client.queuedBytes, 0)
+        for index in stride(from: 0, to: total, by: 4096) { payload[index] ^= 0xFF }
+        for index in values.indices { values[index] = 0 }
+        let checker = PatternChecker()
+        server.onRead = { [loop] bytes in
+            checker.consume(bytes)
+            if checker.received >= total + tail.count { loop!.stop() }
+        }
+        server.startReading()
+        runLoop(deadlineMillis: 5000)
+        XCTAssertEqual(checker.received, total + tail.count)
+        XCTAssertNil(checker.firstMismatch, "first wrong byte")
+    }
+
     func testBytesWrittenBeforeCloseAfterFlushAllArriveThenACleanEndOfStream() throws {
         let total = 1024 * 1024
         var serverCloses: [UVError?] = []

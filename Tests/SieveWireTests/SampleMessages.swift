@@ -99,3 +99,30 @@ enum SampleMessages {
         (.weights(Weights(version: 4, epoch: 1, values: [1.0, -0.5])), 0),
     ]
 }
+
+extension SampleMessages {
+    /// Every message type that has an array, with arrays of `count` elements (at 8,192 and
+    /// more, 64 KiB: large enough to be written as a segment and received in place). Values
+    /// are every kind of bit pattern, NaN payloads included.
+    static func withLargeArrays(count: Int = 10_000, seed: UInt64 = 1) -> [Message] {
+        var state = seed
+        func word() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state ^ (state >> 29)
+        }
+        let doubles = (0..<count).map { _ in Double(bitPattern: word()) }
+        let rows = (0..<count).map { _ in word() }
+        return [
+            .reference(Reference(epoch: 2, vector: doubles)),
+            .partialSum(PartialSum(epoch: 2, shard: 3, attempt: 1, rowCount: UInt64(count), sum: doubles)),
+            .scores(ShardScores(epoch: 2, shard: 4, attempt: 0, rowStart: 1 << 33, rowCount: UInt32(count / 4),
+                                columns: ["score", "cosine", "grad_norm", "ßuccess"], values: Array(doubles[0..<(count / 4 * 4)]))),
+            .curriculum(CurriculumMessage(epoch: 3, rows: rows, scores: doubles)),
+            .assignPart(PartAssignment(epoch: 1, part: 2, attempt: 0, budget: 100, rows: rows)),
+            .partPicks(PartPicks(epoch: 1, part: 2, attempt: 3, picks: rows, value: -0.0)),
+            .assignTask(TaskAssignment(epoch: 1, task: 9, attempt: 0, kind: .gradient, step: 4, rows: rows)),
+            .taskResult(TaskResult(epoch: 1, task: 9, attempt: 0, values: doubles)),
+            .weights(Weights(version: 7, epoch: 1, values: doubles)),
+        ]
+    }
+}
