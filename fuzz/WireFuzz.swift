@@ -1,7 +1,9 @@
 // libFuzzer entry point for the SieveWire codec: FrameDecoder, Message.decode and the encoders.
 //
 // Built by scripts/fuzz.sh with swiftc over Sources/SieveWire/*.swift and this file, in one
-// module (so there is no `import SieveWire`); it uses only the module's public API.
+// module (so there is no `import SieveWire`); it uses the module's public API, and two internal
+// entry points the tests use too: a FrameDecoder with a small in-place array threshold, and
+// encodedForWriting with a small segment threshold.
 //
 // Input layout: byte 0 is a control byte, the rest is the byte stream a peer would send.
 //   - bits 0-6 (`c & 0x7f`): the largest chunk the stream is appended in; 0 means the whole
@@ -17,7 +19,8 @@
 //      what is left over is exactly what the decoder still buffers (or rejects).
 //   3. Every frame survives encode -> FrameDecoder unchanged.
 //   4. Every frame that decodes to a Message round-trips: `encoded(requestID:)` (and
-//      `encode(requestID:appendingTo:)` after other bytes) gives back the
+//      `encode(requestID:appendingTo:)` after other bytes, `encode(requestID:into:)`, the
+//      joined segments of `encodedForWriting`) gives back the
 //      frame's exact bytes, `frame(requestID:)` the same frame, the re-encoded bytes decode to
 //      the same frame and to an equal message (NaN counted equal to NaN, since the bytes are
 //      compared bit for bit anyway), and a frame that fails to decode fails the same way again.
@@ -56,7 +59,10 @@ public func wireFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
     }
     checkFramesAreTheStream(whole, stream: stream, maximum: maximum)
     for frame in whole.frames { checkFrame(frame, maximum: maximum) }
-    checkMessagePath(stream, maximum: maximum, whole)
+    checkMessagePath(stream, maximum: maximum, whole, largestChunk: 0, seed: 0)
+    if largestChunk != 0 {
+        checkMessagePath(stream, maximum: maximum, whole, largestChunk: largestChunk, seed: UInt64(control) ^ 0x5EED)
+    }
     return 0
 }
 
@@ -68,8 +74,10 @@ private enum Outcome: Equatable {
 
 /// 6. The message path (`append(_:forEachMessage:)`, which runs `nextMessage()`, decoding in
 /// place) gives what `next()` and `Message.decode` give: the same messages, the same errors,
-/// frame by frame, and ends the same way.
-private func checkMessagePath(_ stream: [UInt8], maximum: Int, _ whole: Decoded) {
+/// frame by frame, and ends the same way. The stream goes in one append (`largestChunk` 0), or
+/// in chunks of 1...largestChunk bytes, every other one read into `spaceForNextRead()` of a
+/// decoder that receives arrays of 8 bytes or more in place.
+private func checkMessagePath(_ stream: [UInt8], maximum: Int, _ whole: Decoded, largestChunk: Int, seed: UInt64) {
     var expected: [Outcome] = whole.frames.map { frame in
         do {
             return .message(try Message.decode(frame).encoded(requestID: frame.requestID))
@@ -78,27 +86,50 @@ private func checkMessagePath(_ stream: [UInt8], maximum: Int, _ whole: Decoded)
         }
     }
     if case .failed(let error) = whole.end { expected.append(.error(error)) }
-    var decoder = FrameDecoder(maximumFrameLength: maximum)
+    var decoder = FrameDecoder(maximumFrameLength: maximum, minimumInPlaceArrayBytes: 8, hostIsLittleEndian: true)
+    var generator = SplitMix(state: seed)
     var outcomes: [Outcome] = []
-    var input = stream
-    while true {
-        do {
-            try input.withUnsafeBytes { raw in
-                try decoder.append(raw) { message, requestID in
+    var offset = 0
+    var chunkIndex = 0
+    var dead = false
+    /// Appends `bytes` (or bytes read into the decoder's space, `inSpace`) and takes every
+    /// message; after a message error, goes on with what is buffered.
+    func feed(_ bytes: UnsafeRawBufferPointer) {
+        var input = bytes
+        while !dead {
+            do {
+                try decoder.append(input) { message, requestID in
                     outcomes.append(.message(message.encoded(requestID: requestID)))
                     return true
                 }
+                return
+            } catch let error as WireError {
+                outcomes.append(.error(error))
+                // A framing error is final; a message error consumed its frame, so go on.
+                if [.frameTooLarge, .frameTooShort, .badMagic].contains(error.code) { dead = true }
+            } catch {
+                finding("the message path threw a non-WireError: \(error)")
             }
-            break
-        } catch let error as WireError {
-            outcomes.append(.error(error))
-            // A framing error is final; a message error consumed its frame, so go on.
-            if [.frameTooLarge, .frameTooShort, .badMagic].contains(error.code) { break }
-        } catch {
-            finding("the message path threw a non-WireError: \(error)")
+            input = UnsafeRawBufferPointer(start: nil, count: 0)
         }
-        input = []
     }
+    repeat {
+        let size = largestChunk == 0 ? stream.count : 1 + Int(generator.next() % UInt64(largestChunk))
+        let upper = min(stream.count, offset + size)
+        if chunkIndex % 2 == 1 {
+            // A read straight into the decoder's space (an in-place array's memory, maybe).
+            let space = decoder.spaceForNextRead()
+            let count = min(upper - offset, space.count)
+            stream[offset..<(offset + count)].withUnsafeBytes { space.copyMemory(from: $0) }
+            feed(UnsafeRawBufferPointer(rebasing: space[0..<count]))
+            if offset + count < upper { stream[(offset + count)..<upper].withUnsafeBytes { feed($0) } }
+        } else {
+            stream[offset..<upper].withUnsafeBytes { feed($0) }
+        }
+        offset = upper
+        chunkIndex += 1
+    } while offset < stream.count && !dead
+    if stream.isEmpty { feed(UnsafeRawBufferPointer(start: nil, count: 0)) }
     check(outcomes == expected, "the message path gives \(outcomes.count) outcomes, next() + decode \(expected.count), or other ones")
     if case .needMore(let buffered) = whole.end {
         check(decoder.bufferedByteCount == buffered, "the message path leaves other bytes buffered")
@@ -120,9 +151,11 @@ private struct Decoded {
 
 /// Feeds `stream` to a new decoder in chunks of 1...largestChunk bytes (all at once if 0),
 /// taking every frame after each append, and cycling through the two `append` overloads and a
-/// read into `spaceForNextRead()`.
+/// read into `spaceForNextRead()`. The decoder receives arrays of 8 bytes or more in place (the
+/// real threshold, 64 KiB, is beyond these inputs), so reads into an array's own memory, the
+/// holes they leave in the buffer and `next()` filling them back in are all exercised.
 private func decodeStream(_ stream: [UInt8], maximum: Int, largestChunk: Int, seed: UInt64) -> Decoded {
-    var decoder = FrameDecoder(maximumFrameLength: maximum)
+    var decoder = FrameDecoder(maximumFrameLength: maximum, minimumInPlaceArrayBytes: 8, hostIsLittleEndian: true)
     var generator = SplitMix(state: seed)
     var frames: [Frame] = []
     var offset = 0
@@ -247,6 +280,16 @@ private func checkFrame(_ frame: Frame, maximum: Int) {
     var appended: [UInt8] = [0x5A]
     message.encode(requestID: frame.requestID, appendingTo: &appended)
     check(appended == [0x5A] + bytes, "\(message.type.name): encode(appendingTo:) differs from encoded")
+    var room = [UInt8](repeating: 0xA5, count: bytes.count + 1)
+    let written = room.withUnsafeMutableBytes { message.encode(requestID: frame.requestID, into: $0) }
+    check(written == bytes.count && room == bytes + [0xA5], "\(message.type.name): encode(into:) differs from encoded")
+    check(room.withUnsafeMutableBytes { message.encode(requestID: frame.requestID, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<(bytes.count - 1)])) } == nil,
+          "\(message.type.name): encode(into:) wrote into a room too short")
+    // Vectored: the segments, joined, are the bytes, whatever arrays become segments.
+    for threshold in [8, OutgoingFrame.minimumSegmentBytes] {
+        let outgoing = message.encodedForWriting(requestID: frame.requestID, hostIsLittleEndian: true, minimumSegmentBytes: threshold)
+        check(outgoing.joined == bytes, "\(message.type.name): encodedForWriting (threshold \(threshold)) differs from encoded")
+    }
     check(singleFrame(reencoded, maximum: maximum) == frame, "\(message.type.name): re-encoded bytes, other frame")
     let again: Message
     do {
