@@ -170,113 +170,42 @@ public enum Message: Equatable, Sendable {
     ) throws -> R {
         guard version == Wire.protocolVersion else { throw WireError.unsupportedVersion(version) }
         switch rawType {
-        case MessageType.hello.rawValue:
-            var reader = ByteReader(payload, messageType: .hello, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try Hello(from: &reader)
-            try reader.finish()
-            return try use(.hello(body))
-        case MessageType.welcome.rawValue:
-            var reader = ByteReader(payload, messageType: .welcome, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try Welcome(from: &reader)
-            try reader.finish()
-            return try use(.welcome(body))
-        case MessageType.reject.rawValue:
-            var reader = ByteReader(payload, messageType: .reject, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try Reject(from: &reader)
-            try reader.finish()
-            return try use(.reject(body))
-        case MessageType.ready.rawValue:
-            var reader = ByteReader(payload, messageType: .ready, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try Ready(from: &reader)
-            try reader.finish()
-            return try use(.ready(body))
-        case MessageType.heartbeat.rawValue:
-            var reader = ByteReader(payload, messageType: .heartbeat, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try Heartbeat(from: &reader)
-            try reader.finish()
-            return try use(.heartbeat(body))
-        case MessageType.reference.rawValue:
-            var reader = ByteReader(payload, messageType: .reference, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try Reference(from: &reader)
-            try reader.finish()
-            return try use(.reference(body))
-        case MessageType.assign.rawValue:
-            var reader = ByteReader(payload, messageType: .assign, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try Assignment(from: &reader)
-            try reader.finish()
-            return try use(.assign(body))
-        case MessageType.partialSum.rawValue:
-            var reader = ByteReader(payload, messageType: .partialSum, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try PartialSum(from: &reader)
-            try reader.finish()
-            return try use(.partialSum(body))
-        case MessageType.scores.rawValue:
-            var reader = ByteReader(payload, messageType: .scores, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try ShardScores(from: &reader)
-            try reader.finish()
-            return try use(.scores(body))
-        case MessageType.shardFailed.rawValue:
-            var reader = ByteReader(payload, messageType: .shardFailed, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try ShardFailure(from: &reader)
-            try reader.finish()
-            return try use(.shardFailed(body))
-        case MessageType.curriculum.rawValue:
-            var reader = ByteReader(payload, messageType: .curriculum, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try CurriculumMessage(from: &reader)
-            try reader.finish()
-            return try use(.curriculum(body))
-        case MessageType.done.rawValue:
-            var reader = ByteReader(payload, messageType: .done, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try Done(from: &reader)
-            try reader.finish()
-            return try use(.done(body))
-        case MessageType.error.rawValue:
-            var reader = ByteReader(payload, messageType: .error, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try ErrorMessage(from: &reader)
-            try reader.finish()
-            return try use(.error(body))
-        case MessageType.assignPart.rawValue:
-            var reader = ByteReader(payload, messageType: .assignPart, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try PartAssignment(from: &reader)
-            try reader.finish()
-            return try use(.assignPart(body))
-        case MessageType.partPicks.rawValue:
-            var reader = ByteReader(payload, messageType: .partPicks, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try PartPicks(from: &reader)
-            try reader.finish()
-            return try use(.partPicks(body))
-        case MessageType.challenge.rawValue:
-            var reader = ByteReader(payload, messageType: .challenge, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try Challenge(from: &reader)
-            try reader.finish()
-            return try use(.challenge(body))
-        case MessageType.auth.rawValue:
-            var reader = ByteReader(payload, messageType: .auth, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try Auth(from: &reader)
-            try reader.finish()
-            return try use(.auth(body))
-        case MessageType.authProof.rawValue:
-            var reader = ByteReader(payload, messageType: .authProof, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try AuthProof(from: &reader)
-            try reader.finish()
-            return try use(.authProof(body))
-        case MessageType.assignTask.rawValue:
-            var reader = ByteReader(payload, messageType: .assignTask, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try TaskAssignment(from: &reader)
-            try reader.finish()
-            return try use(.assignTask(body))
-        case MessageType.taskResult.rawValue:
-            var reader = ByteReader(payload, messageType: .taskResult, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try TaskResult(from: &reader)
-            try reader.finish()
-            return try use(.taskResult(body))
-        case MessageType.weights.rawValue:
-            var reader = ByteReader(payload, messageType: .weights, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
-            let body = try Weights(from: &reader)
-            try reader.finish()
-            return try use(.weights(body))
+        case MessageType.hello.rawValue: return try use(.hello(body(Hello.self, .hello, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.welcome.rawValue: return try use(.welcome(body(Welcome.self, .welcome, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.reject.rawValue: return try use(.reject(body(Reject.self, .reject, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.ready.rawValue: return try use(.ready(body(Ready.self, .ready, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.heartbeat.rawValue: return try use(.heartbeat(body(Heartbeat.self, .heartbeat, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.reference.rawValue: return try use(.reference(body(Reference.self, .reference, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.assign.rawValue: return try use(.assign(body(Assignment.self, .assign, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.partialSum.rawValue: return try use(.partialSum(body(PartialSum.self, .partialSum, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.scores.rawValue: return try use(.scores(body(ShardScores.self, .scores, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.shardFailed.rawValue: return try use(.shardFailed(body(ShardFailure.self, .shardFailed, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.curriculum.rawValue: return try use(.curriculum(body(CurriculumMessage.self, .curriculum, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.done.rawValue: return try use(.done(body(Done.self, .done, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.error.rawValue: return try use(.error(body(ErrorMessage.self, .error, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.assignPart.rawValue: return try use(.assignPart(body(PartAssignment.self, .assignPart, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.partPicks.rawValue: return try use(.partPicks(body(PartPicks.self, .partPicks, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.challenge.rawValue: return try use(.challenge(body(Challenge.self, .challenge, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.auth.rawValue: return try use(.auth(body(Auth.self, .auth, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.authProof.rawValue: return try use(.authProof(body(AuthProof.self, .authProof, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.assignTask.rawValue: return try use(.assignTask(body(TaskAssignment.self, .assignTask, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.taskResult.rawValue: return try use(.taskResult(body(TaskResult.self, .taskResult, payload, hostIsLittleEndian, inPlace)))
+        case MessageType.weights.rawValue: return try use(.weights(body(Weights.self, .weights, payload, hostIsLittleEndian, inPlace)))
         default: throw WireError.unknownMessageType(rawType)
         }
+    }
+
+    /// The body of a `type` message in `payload`: every field, then no byte left. (Inlined into
+    /// each branch, the reader lives there alone and stays in registers.)
+    @inline(__always)
+    private static func body<Body: PayloadCodable>(
+        _: Body.Type, _ type: MessageType, _ payload: UnsafeRawBufferPointer, _ hostIsLittleEndian: Bool,
+        _ inPlace: InPlaceArrays?
+    ) throws -> Body {
+        var reader = ByteReader(payload, messageType: type, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+        let body = try Body(from: &reader)
+        try reader.finish()
+        return body
     }
 
     /// The message whose fields `reader` reads (without the check for trailing bytes); a
