@@ -83,7 +83,7 @@ if env["PROBE"] != nil {
     let batchProblems = Array(pool.prefix(Int(number("PB", 256))))
     var g = [Float](repeating: 0, count: policy.parameters.count)
     GRPO.gradientSum(policy: policy, problems: batchProblems, rollouts: 8, seed: 7, epoch: 1, into: &g, threads: 2)
-    let norm = Float(g.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
+    let norm = l2(g)
     let start = policy.parameters
     for (name, range) in ParameterLayout(policy.config).namedTensors {
         let gn = range.reduce(0.0) { $0 + Double(g[$1]) * Double(g[$1]) }.squareRoot()
@@ -114,6 +114,9 @@ if env["OVERLAP"] != nil {
     }
     exit(0)
 }
+/// The Euclidean norm of a gradient, accumulated in Double.
+func l2(_ g: [Float]) -> Float { Float(g.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()) }
+
 let mode = env["MODE"] ?? "full"
 let budget = Int(number("BUDGET", 256)), epochs = Int(number("EPOCHS", 4)), passes = Int(number("PASSES", 4))
 let dimension = Int(number("PROJ", 256))
@@ -121,6 +124,15 @@ var draws = Draws(state: UInt64(number("SEED", 1)) &* 0x9E37_79B9_7F4A_7C15 | 1)
 var optimizer = AdamW(parameterCount: policy.parameters.count, learningRate: learningRate, beta2: Float(number("B2", 0.999)),
                       epsilon: Float(number("EPS", 1e-8)), weightDecay: Float(number("WD", 0)))
 let stepsPerEpoch = (budget * passes + batch - 1) / batch
+let ramp = number("RAMP", 0)
+let normalizedStep = env["NSGD"].map { _ in Float(number("NSGD", 0.03)) }
+let frozen: [Range<Int>] = {
+    guard let which = env["FREEZE"] else { return [] }  // emb: both embeddings; block0: also block 0's qkv
+    let layout = ParameterLayout(policy.config)
+    let embeddings = [layout.tokenEmbedding, layout.positionEmbedding]
+    return which == "block0" ? embeddings + [layout.blocks[0].qkvWeight, layout.blocks[0].qkvBias] : embeddings
+}()
+let customStep = normalizedStep != nil || !frozen.isEmpty
 let started = Date()
 var step = 0
 report(0, 0)
@@ -191,34 +203,26 @@ for epoch in stride(from: 1, through: epochs, by: 1) {
     var rewardSum = 0.0
     for k in 0..<stepsPerEpoch {
         step += 1
-        let ramp = number("RAMP", 0)
         if ramp > 0 { optimizer.learningRate = learningRate * Float(min(1, Double(step) / ramp)) }
-        let rows = (k * batch..<(k + 1) * batch).map { curriculum[$0 % curriculum.count] }
-        if env["NSGD"] != nil {
+        let problems = (k * batch..<(k + 1) * batch).map { pool[curriculum[$0 % curriculum.count]] }
+        guard customStep else {
+            rewardSum += GRPO.trainStep(policy: policy, problems: problems, rollouts: rollouts, seed: 7,
+                                        epoch: UInt64(step), optimizer: &optimizer, threads: 2)
+            continue
+        }
+        var g = [Float](repeating: 0, count: policy.parameters.count)
+        let (sum, count) = GRPO.gradientSum(policy: policy, problems: problems, rollouts: rollouts, seed: 7,
+                                            epoch: UInt64(step), into: &g, threads: 2)
+        rewardSum += sum / Double(count)
+        if let eta = normalizedStep {
             // normalized gradient ascent: theta += eta * g / |g|
-            var g = [Float](repeating: 0, count: policy.parameters.count)
-            let (sum, count) = GRPO.gradientSum(policy: policy, problems: rows.map { pool[$0] }, rollouts: rollouts, seed: 7,
-                                                epoch: UInt64(step), into: &g, threads: 2)
-            let norm = Float(g.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
-            let eta = Float(number("NSGD", 0.03))
+            let norm = l2(g)
             if norm > 0 { for i in g.indices { policy.parameters[i] += eta * g[i] / norm } }
-            rewardSum += sum / Double(count)
-        } else if let frozen = env["FREEZE"] {
-            // AdamW on the batch mean with some tensors' gradients zeroed (emb: both embeddings;
-            // block0: also block 0's attention)
-            var g = [Float](repeating: 0, count: policy.parameters.count)
-            let (sum, count) = GRPO.gradientSum(policy: policy, problems: rows.map { pool[$0] }, rollouts: rollouts, seed: 7,
-                                                epoch: UInt64(step), into: &g, threads: 2)
-            let layout = ParameterLayout(policy.config)
-            var ranges = [layout.tokenEmbedding, layout.positionEmbedding]
-            if frozen == "block0" { ranges += [layout.blocks[0].qkvWeight, layout.blocks[0].qkvBias] }
-            for r in ranges { for i in r { g[i] = 0 } }
-            for i in g.indices { g[i] /= Float(rows.count) }
-            optimizer.ascend(parameters: &policy.parameters, direction: g)
-            rewardSum += sum / Double(count)
         } else {
-        rewardSum += GRPO.trainStep(policy: policy, problems: rows.map { pool[$0] }, rollouts: rollouts, seed: 7,
-                                    epoch: UInt64(step), optimizer: &optimizer, threads: 2)
+            // AdamW on the batch mean with the frozen tensors' gradients zeroed
+            for r in frozen { for i in r { g[i] = 0 } }
+            for i in g.indices { g[i] /= Float(problems.count) }
+            optimizer.ascend(parameters: &policy.parameters, direction: g)
         }
     }
     report(step, rewardSum / Double(stepsPerEpoch))
