@@ -10,7 +10,9 @@ public struct Challenge: Equatable, Sendable {
 }
 
 extension Challenge: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) { writer.bytes(nonce) }
+    @inlinable
     init(from reader: inout ByteReader) throws { self.init(nonce: try reader.bytes("nonce")) }
 }
 
@@ -27,11 +29,13 @@ public struct Auth: Equatable, Sendable {
 }
 
 extension Auth: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.bytes(nonce)
         writer.bytes(proof)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         self.init(nonce: try reader.bytes("nonce"), proof: try reader.bytes("proof"))
     }
@@ -47,6 +51,8 @@ public struct AuthProof: Equatable, Sendable {
 }
 
 extension AuthProof: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) { writer.bytes(proof) }
+    @inlinable
     init(from reader: inout ByteReader) throws { self.init(proof: try reader.bytes("proof")) }
 }

@@ -12,30 +12,32 @@
 /// Scalars are big-endian; the elements of `f64` and `u64` arrays are little-endian (see
 /// ``ByteWriter``), a bulk copy out of the payload on a little-endian host, or no copy at all
 /// for an array a ``FrameDecoder`` received in place (``InPlaceArrays``).
+@usableFromInline
 struct ByteReader {
-    private let bytes: UnsafeRawBufferPointer
-    private var offset: Int
+    @usableFromInline let bytes: UnsafeRawBufferPointer
+    @usableFromInline var offset: Int
     /// Where the payload ends: the limit of every count and every error message.
-    private let end: Int
+    @usableFromInline let end: Int
     /// Bytes of the payload that are there to read: `end`, except while a ``FrameDecoder``
     /// probes a frame still arriving (then a read beyond it throws ``ProbeSignal``).
-    private let available: Int
+    @usableFromInline let available: Int
     /// The message being read; its name is the prefix of field names in errors.
-    let messageType: MessageType
+    @usableFromInline let messageType: MessageType
     var messageName: String { messageType.name }
     /// How arrays read out of the payload are converted (see ``WireArrays``).
-    let hostIsLittleEndian: Bool
+    @usableFromInline let hostIsLittleEndian: Bool
     /// Arrays of this payload that are not in `bytes` but in their own storage already. Not
     /// retained (so that a reader stays a plain value, with no reference counting per message):
     /// whoever makes the reader keeps it alive while the reader is used, like `bytes`.
-    private unowned(unsafe) let inPlace: InPlaceArrays?
+    @usableFromInline unowned(unsafe) let inPlace: InPlaceArrays?
     /// While probing: an array of at least this many bytes not yet all there is reported
     /// (``ProbeSignal/array(offset:count:)``) instead of waited for.
-    private let minimumInPlaceBytes: Int
+    @usableFromInline let minimumInPlaceBytes: Int
 
     /// Reads `bytes`, which must stay valid while the reader is used; `inPlace` holds the
     /// arrays of the payload that a ``FrameDecoder`` received outside it (their bytes in
     /// `bytes` are not to be read).
+    @inlinable
     init(
         _ bytes: UnsafeRawBufferPointer, messageType: MessageType,
         hostIsLittleEndian: Bool = WireArrays.hostIsLittleEndian, inPlace: InPlaceArrays? = nil
@@ -66,19 +68,19 @@ struct ByteReader {
         self.minimumInPlaceBytes = minimumInPlaceBytes
     }
 
-    var remaining: Int { end - offset }
+    @inlinable var remaining: Int { end - offset }
 
-    @inline(__always) mutating func u8(_ field: String) throws -> UInt8 { try integer(field) }
-    @inline(__always) mutating func u16(_ field: String) throws -> UInt16 { try integer(field) }
-    @inline(__always) mutating func u32(_ field: String) throws -> UInt32 { try integer(field) }
-    @inline(__always) mutating func u64(_ field: String) throws -> UInt64 { try integer(field) }
+    @inlinable @inline(__always) mutating func u8(_ field: String) throws -> UInt8 { try integer(field) }
+    @inlinable @inline(__always) mutating func u16(_ field: String) throws -> UInt16 { try integer(field) }
+    @inlinable @inline(__always) mutating func u32(_ field: String) throws -> UInt32 { try integer(field) }
+    @inlinable @inline(__always) mutating func u64(_ field: String) throws -> UInt64 { try integer(field) }
 
-    mutating func f64(_ field: String) throws -> Double {
+    @usableFromInline mutating func f64(_ field: String) throws -> Double {
         Double(bitPattern: try integer(field))
     }
 
     /// `u32` byte count, then that many bytes, which must be valid UTF-8.
-    mutating func string(_ field: String) throws -> String {
+    @usableFromInline mutating func string(_ field: String) throws -> String {
         let length = Int(try u32(field))
         guard length <= remaining else {
             throw malformed(field, "string length \(length) exceeds the \(remaining) bytes left")
@@ -93,7 +95,7 @@ struct ByteReader {
     }
 
     /// `u32` byte count, then that many raw bytes.
-    mutating func bytes(_ field: String) throws -> [UInt8] {
+    @usableFromInline mutating func bytes(_ field: String) throws -> [UInt8] {
         let length = Int(try u32(field))
         guard length <= remaining else {
             throw malformed(field, "byte string length \(length) exceeds the \(remaining) bytes left")
@@ -104,7 +106,7 @@ struct ByteReader {
     }
 
     /// `u32` count, then that many binary64 bit patterns, little-endian.
-    mutating func f64Array(_ field: String, hostIsLittleEndian: Bool? = nil) throws -> [Double] {
+    @usableFromInline mutating func f64Array(_ field: String, hostIsLittleEndian: Bool? = nil) throws -> [Double] {
         let count = try arrayCount(field, elementSize: 8)
         if let inPlace, let values = inPlace.values(atPayloadOffset: offset) {
             offset += 8 * count
@@ -115,7 +117,7 @@ struct ByteReader {
     }
 
     /// `u32` count, then that many `u64` values, little-endian.
-    mutating func u64Array(_ field: String, hostIsLittleEndian: Bool? = nil) throws -> [UInt64] {
+    @usableFromInline mutating func u64Array(_ field: String, hostIsLittleEndian: Bool? = nil) throws -> [UInt64] {
         let count = try arrayCount(field, elementSize: 8)
         if let inPlace, let values = inPlace.values(atPayloadOffset: offset) {
             offset += 8 * count
@@ -126,13 +128,13 @@ struct ByteReader {
     }
 
     /// Throws ``WireError/Code/trailingBytes`` unless the whole payload was read.
-    @inline(__always)
+    @inlinable @inline(__always)
     func finish() throws {
         guard offset == end else { throw Self.trailingBytes(messageType, count: end &- offset) }
     }
 
     /// A ``WireError/Code/malformedField`` error naming `field` of this message.
-    @inline(__always)
+    @inlinable @inline(__always)
     func malformed(_ field: String, _ detail: @autoclosure () -> String) -> WireError {
         Self.malformed(messageType, field, detail())
     }
@@ -141,18 +143,18 @@ struct ByteReader {
     // a message's decoder, inlined into the frame decoder's loop, can keep the reader in
     // registers (a method would take the whole reader by address).
 
-    @inline(never)
-    private static func trailingBytes(_ type: MessageType, count: Int) -> WireError {
+    @usableFromInline @inline(never)
+    static func trailingBytes(_ type: MessageType, count: Int) -> WireError {
         WireError.trailingBytes(after: type.name, count: count)
     }
 
-    @inline(never)
-    private static func malformed(_ type: MessageType, _ field: String, _ detail: String) -> WireError {
+    @usableFromInline @inline(never)
+    static func malformed(_ type: MessageType, _ field: String, _ detail: String) -> WireError {
         WireError.malformedField("\(type.name).\(field)", detail)
     }
 
-    @inline(__always)
-    private mutating func integer<T: FixedWidthInteger>(_ field: String) throws -> T {
+    @inlinable @inline(__always)
+    mutating func integer<T: FixedWidthInteger>(_ field: String) throws -> T {
         let size = MemoryLayout<T>.size
         // 0 <= offset <= available <= end <= bytes.count (buffered bytes while probing): the
         // wrapping arithmetic cannot wrap, and a payload with bytes left has a base address.
@@ -168,8 +170,8 @@ struct ByteReader {
     /// short, or, while probing, the bytes have not arrived yet. Out of line, and static, taking
     /// what it needs: so the integer reads inline into the message decoders, and the reader can
     /// stay in registers (a method would need it in memory, stored at every read).
-    @inline(never)
-    private static func shortRead(_ field: String, _ size: Int, remaining: Int, messageType: MessageType) -> Error {
+    @usableFromInline @inline(never)
+    static func shortRead(_ field: String, _ size: Int, remaining: Int, messageType: MessageType) -> Error {
         if size <= remaining { return ProbeSignal.needMoreBytes }
         return WireError.malformedField("\(messageType.name).\(field)", "needs \(size) bytes but only \(remaining) are left")
     }

@@ -13,6 +13,7 @@
 ///
 /// Writing never fails; a value that cannot be represented (a string longer than `UInt32.max`
 /// bytes, an array with more than `UInt32.max` elements) is a programming error and traps.
+@usableFromInline
 protocol FieldSink {
     mutating func u8(_ value: UInt8)
     mutating func u16(_ value: UInt16)
@@ -31,28 +32,40 @@ protocol FieldSink {
 }
 
 /// The first pass of encoding: counts the bytes the fields take.
+@usableFromInline
 struct SizeCounter: FieldSink {
-    private(set) var size = 0
+    @usableFromInline var size = 0
     /// The elements' bytes of the arrays of at least `minimumSegmentBytes`: those a vectored
     /// write sends from the arrays themselves (``OutgoingFrame``).
-    private(set) var segmentBytes = 0
-    private let minimumSegmentBytes: Int
+    @usableFromInline var segmentBytes = 0
+    @usableFromInline let minimumSegmentBytes: Int
 
+    @inlinable
     init(minimumSegmentBytes: Int = .max) {
         self.minimumSegmentBytes = minimumSegmentBytes
     }
 
+    @inlinable
     mutating func u8(_ value: UInt8) { size += 1 }
+    @inlinable
     mutating func u16(_ value: UInt16) { size += 2 }
+    @inlinable
     mutating func u32(_ value: UInt32) { size += 4 }
+    @inlinable
     mutating func u64(_ value: UInt64) { size += 8 }
+    @inlinable
     mutating func f64(_ value: Double) { size += 8 }
+    @inlinable
     mutating func string(_ value: String) { size += 4 + value.utf8.count }
+    @inlinable
     mutating func bytes(_ value: [UInt8]) { size += 4 + value.count }
+    @inlinable
     mutating func f64Array(_ values: [Double]) { array(values.count) }
+    @inlinable
     mutating func u64Array(_ values: [UInt64]) { array(values.count) }
 
-    private mutating func array(_ count: Int) {
+    @inlinable
+    mutating func array(_ count: Int) {
         size += 4 + 8 * count
         if 8 * count >= minimumSegmentBytes { segmentBytes += 8 * count }
     }
@@ -62,16 +75,18 @@ struct SizeCounter: FieldSink {
 ///
 /// Every store checks that it stays within the storage (a miscount traps, it never writes
 /// past the end); the caller checks that the storage was filled exactly.
+@usableFromInline
 struct ByteWriter: FieldSink {
-    private let base: UnsafeMutableRawPointer?
+    @usableFromInline let base: UnsafeMutableRawPointer?
     /// Bytes written so far.
-    private(set) var offset = 0
-    private let end: Int
+    @usableFromInline var offset = 0
+    @usableFromInline let end: Int
     /// True to write array elements as this host holds them in memory; `false` only in tests,
     /// which run the big-endian host's path on this little-endian one.
-    private let hostIsLittleEndian: Bool
+    @usableFromInline let hostIsLittleEndian: Bool
 
     /// Writes into `storage`, which must stay valid while the writer is used.
+    @inlinable
     init(_ storage: UnsafeMutableRawBufferPointer, hostIsLittleEndian: Bool = WireArrays.hostIsLittleEndian) {
         base = storage.baseAddress
         end = storage.count
@@ -79,46 +94,59 @@ struct ByteWriter: FieldSink {
     }
 
     /// Bytes left in the storage.
+    @inlinable
     var remaining: Int { end - offset }
 
+    @inlinable
     mutating func u8(_ value: UInt8) { store(value) }
+    @inlinable
     mutating func u16(_ value: UInt16) { store(value.bigEndian) }
+    @inlinable
     mutating func u32(_ value: UInt32) { store(value.bigEndian) }
+    @inlinable
     mutating func u64(_ value: UInt64) { store(value.bigEndian) }
+    @inlinable
     mutating func f64(_ value: Double) { store(value.bitPattern.bigEndian) }
 
     /// A `u32` count; traps if `count` does not fit, since no peer could read it.
+    @inlinable
     mutating func count(_ count: Int) {
         precondition(count >= 0 && count <= Int(UInt32.max), "count \(count) does not fit in a u32")
         u32(UInt32(count))
     }
 
+    @inlinable
     mutating func string(_ value: String) {
         var value = value
         value.withUTF8 { raw(UnsafeRawBufferPointer($0)) }
     }
 
+    @inlinable
     mutating func bytes(_ value: [UInt8]) {
         value.withUnsafeBytes { raw($0) }
     }
 
+    @inlinable
     mutating func f64Array(_ values: [Double]) {
         count(values.count)
         values.withUnsafeBytes { words($0) }
     }
 
+    @inlinable
     mutating func u64Array(_ values: [UInt64]) {
         count(values.count)
         values.withUnsafeBytes { words($0) }
     }
 
     /// `u32` byte count, then `source` as it is.
-    private mutating func raw(_ source: UnsafeRawBufferPointer) {
+    @inlinable
+    mutating func raw(_ source: UnsafeRawBufferPointer) {
         count(source.count)
         rawBytes(source)
     }
 
     /// `source` as it is, without a count (a frame's payload after its header).
+    @inlinable
     mutating func rawBytes(_ source: UnsafeRawBufferPointer) {
         let target = reserve(source.count)
         if let from = source.baseAddress, let to = target { to.copyMemory(from: from, byteCount: source.count) }
@@ -126,7 +154,8 @@ struct ByteWriter: FieldSink {
 
     /// The 8-byte words of `source` (the memory of a `[Double]` or `[UInt64]` on this host),
     /// little-endian: one bulk copy on a little-endian host, a byte-swapping pass otherwise.
-    private mutating func words(_ source: UnsafeRawBufferPointer) {
+    @inlinable
+    mutating func words(_ source: UnsafeRawBufferPointer) {
         guard let to = reserve(source.count), let from = source.baseAddress else { return }
         if hostIsLittleEndian {
             to.copyMemory(from: from, byteCount: source.count)
@@ -136,14 +165,14 @@ struct ByteWriter: FieldSink {
         }
     }
 
-    @inline(__always)
-    private mutating func store<T: FixedWidthInteger>(_ value: T) {
+    @inlinable @inline(__always)
+    mutating func store<T: FixedWidthInteger>(_ value: T) {
         reserve(MemoryLayout<T>.size)!.storeBytes(of: value, as: T.self)
     }
 
     /// Claims the next `count` bytes of the storage; nil only when `count` is 0 and there is no storage.
-    @inline(__always)
-    private mutating func reserve(_ count: Int) -> UnsafeMutableRawPointer? {
+    @inlinable @inline(__always)
+    mutating func reserve(_ count: Int) -> UnsafeMutableRawPointer? {
         precondition(count <= end - offset, "encoder wrote past the size it counted")
         defer { offset += count }
         return base.map { $0 + offset }
@@ -156,8 +185,10 @@ struct ByteWriter: FieldSink {
 /// host reverses the bytes of each element on the way out and on the way in. The writers and
 /// readers take the host's order as a parameter, and the tests pass `false` to run the
 /// big-endian path on this (little-endian) machine.
+@usableFromInline
 enum WireArrays {
     /// True on a little-endian host (x86-64, and ARM64 as Linux and macOS run it).
+    @inlinable
     static var hostIsLittleEndian: Bool {
         #if _endian(little)
         true
@@ -169,6 +200,7 @@ enum WireArrays {
     /// Copies `source.count / 8` 8-byte words into `target` (at least as long), reversing the
     /// bytes of each: the conversion between little-endian wire words and a big-endian host's.
     /// Neither buffer needs any alignment.
+    @inlinable
     static func copyWordsSwappingBytes(from source: UnsafeRawBufferPointer, to target: UnsafeMutableRawBufferPointer) {
         precondition(source.count % 8 == 0 && target.count >= source.count, "whole 8-byte words only")
         guard let from = source.baseAddress, let to = target.baseAddress else { return }

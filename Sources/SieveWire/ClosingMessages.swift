@@ -19,11 +19,13 @@ public struct Done: Equatable, Sendable {
 }
 
 extension Done: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.u8(status)
         writer.string(message)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         let status = try reader.u8("status")
         guard status == Done.success || status == Done.failed else {
@@ -58,11 +60,13 @@ public struct ErrorMessage: Equatable, Sendable {
 }
 
 extension ErrorMessage: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.u16(code)
         writer.string(message)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         self.init(code: try reader.u16("code"), message: try reader.string("message"))
     }

@@ -23,6 +23,7 @@ public struct PartAssignment: Equatable, Sendable {
 }
 
 extension PartAssignment: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(part)
@@ -31,6 +32,7 @@ extension PartAssignment: PayloadCodable {
         writer.u64Array(rows)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         self.init(epoch: try reader.u32("epoch"), part: try reader.u32("part"), attempt: try reader.u32("attempt"),
                   budget: try reader.u32("budget"), rows: try reader.u64Array("rows"))
@@ -56,6 +58,7 @@ public struct PartPicks: Equatable, Sendable {
 }
 
 extension PartPicks: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(part)
@@ -64,6 +67,7 @@ extension PartPicks: PayloadCodable {
         writer.f64(value)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         self.init(epoch: try reader.u32("epoch"), part: try reader.u32("part"), attempt: try reader.u32("attempt"),
                   picks: try reader.u64Array("picks"), value: try reader.f64("value"))

@@ -13,10 +13,12 @@ public struct Heartbeat: Equatable, Sendable {
 }
 
 extension Heartbeat: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.u16(shardsInFlight)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         self.init(shardsInFlight: try reader.u16("shardsInFlight"))
     }
@@ -36,11 +38,13 @@ public struct Reference: Equatable, Sendable {
 }
 
 extension Reference: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.f64Array(vector)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         self.init(epoch: try reader.u32("epoch"), vector: try reader.f64Array("vector"))
     }
@@ -69,6 +73,7 @@ public struct Assignment: Equatable, Sendable {
 }
 
 extension Assignment: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u8(phase.rawValue)
@@ -78,7 +83,7 @@ extension Assignment: PayloadCodable {
         writer.u32(rowCount)
     }
 
-    @inline(__always)  // read where the reader lives, in the frame decoder's loop
+    @inlinable @inline(__always)  // read where the reader lives, in the frame decoder's loop
     init(from reader: inout ByteReader) throws {
         let epoch = try reader.u32("epoch")
         let rawPhase = try reader.u8("phase")
@@ -110,6 +115,7 @@ public struct PartialSum: Equatable, Sendable {
 }
 
 extension PartialSum: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(shard)
@@ -118,6 +124,7 @@ extension PartialSum: PayloadCodable {
         writer.f64Array(sum)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         self.init(
             epoch: try reader.u32("epoch"), shard: try reader.u32("shard"), attempt: try reader.u32("attempt"),
@@ -155,6 +162,7 @@ public struct ShardScores: Equatable, Sendable {
 }
 
 extension ShardScores: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         precondition(columns.count <= Int(UInt8.max), "scores has \(columns.count) columns; at most 255 fit")
         precondition(
@@ -170,6 +178,7 @@ extension ShardScores: PayloadCodable {
         writer.f64Array(values)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         let epoch = try reader.u32("epoch"), shard = try reader.u32("shard"), attempt = try reader.u32("attempt")
         let rowStart = try reader.u64("rowStart"), rowCount = try reader.u32("rowCount")
@@ -206,6 +215,7 @@ public struct ShardFailure: Equatable, Sendable {
 }
 
 extension ShardFailure: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(shard)
@@ -213,6 +223,7 @@ extension ShardFailure: PayloadCodable {
         writer.string(reason)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         self.init(
             epoch: try reader.u32("epoch"), shard: try reader.u32("shard"), attempt: try reader.u32("attempt"),
@@ -236,6 +247,7 @@ public struct CurriculumMessage: Equatable, Sendable {
 }
 
 extension CurriculumMessage: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         precondition(rows.count == scores.count, "curriculum has \(rows.count) rows but \(scores.count) scores")
         writer.u32(epoch)
@@ -243,6 +255,7 @@ extension CurriculumMessage: PayloadCodable {
         writer.f64Array(scores)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         let epoch = try reader.u32("epoch")
         let rows = try reader.u64Array("rows")

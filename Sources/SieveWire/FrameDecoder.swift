@@ -45,21 +45,24 @@
 /// - It is a value: a copy shares the buffer until one of the two changes it.
 public struct FrameDecoder: Sendable {
     /// A valid header: the length field and the three fields after the magic.
-    private struct Header {
+    @usableFromInline
+    struct Header: Sendable {
         var length: Int
         var version: UInt8
         var type: UInt8
         var requestID: UInt32
     }
 
-    private enum State {
+    @usableFromInline
+    enum State: Sendable {
         case waitingForHeader
         case waitingForFrame(Header)
     }
 
     /// The buffer's memory; shared by copies of a decoder until one of them writes (see `unique()`).
-    private final class Storage: @unchecked Sendable {
-        let base: UnsafeMutableRawPointer?
+    @usableFromInline
+    final class Storage: @unchecked Sendable {
+        @usableFromInline let base: UnsafeMutableRawPointer?
         let capacity: Int
 
         init(capacity: Int) {
@@ -72,13 +75,13 @@ public struct FrameDecoder: Sendable {
 
     /// The largest length field accepted (the length field counts 8 + payload size).
     public let maximumFrameLength: Int
-    private var storage = Storage(capacity: 0)
+    @usableFromInline var storage = Storage(capacity: 0)
     /// Offset in the storage of the first byte not yet consumed.
-    private var readIndex = 0
+    @usableFromInline var readIndex = 0
     /// Offset in the storage just past the last byte received.
-    private var writeIndex = 0
-    private var state = State.waitingForHeader
-    private var failure: WireError?
+    @usableFromInline var writeIndex = 0
+    @usableFromInline var state = State.waitingForHeader
+    @usableFromInline var failure: WireError?
 
     /// Bytes consumed from the front before the decoder considers compacting.
     private static let compactionThreshold = 4096
@@ -89,14 +92,14 @@ public struct FrameDecoder: Sendable {
     /// The room it offers for the first read after a large frame.
     private static let readSpaceAfterLargeFrame = 4096
     /// The length field of the last frame whose header was read.
-    private var lastFrameLength = 0
+    @usableFromInline var lastFrameLength = 0
     /// The arrays of the frame being received that reads fill in place, if any; shared by
     /// copies of a decoder until one of them writes (see `uniqueInPlaceArrays()`).
-    private var inPlace: InPlaceArrays?
+    @usableFromInline var inPlace: InPlaceArrays?
     /// Arrays of at least this many bytes, in a frame not yet complete, are received in place.
     private let minimumInPlaceArrayBytes: Int
     /// How arrays are converted (see ``WireArrays``); `false` only in tests.
-    private let hostIsLittleEndian: Bool
+    @usableFromInline let hostIsLittleEndian: Bool
 
     /// Arrays of at least 64 KiB are received in place (smaller ones cost less to copy).
     static let defaultMinimumInPlaceArrayBytes = 64 << 10
@@ -237,11 +240,23 @@ public struct FrameDecoder: Sendable {
     /// followed by ``nextMessage()`` until it returns nil, with the same errors, in one call: a
     /// caller that keeps its decoder in a class or a closure pays one exclusivity check per
     /// read instead of one per frame.
+    ///
+    /// Inlinable: where it is called with a closure literal, the whole loop (frame checks,
+    /// message decoding, the closure's body) compiles into the caller as one piece of code,
+    /// with no call per frame; the uncommon cases go to ``deliverRemainingFrames(_:)``.
+    @inlinable
     public mutating func append(
         _ bytes: UnsafeRawBufferPointer, forEachMessage deliver: (Message, UInt32) throws -> Bool
     ) throws {
         append(bytes)
         guard try deliverWholeFrames(deliver) else { return }
+        try deliverRemainingFrames(deliver)
+    }
+
+    /// The general loop of `append(_:forEachMessage:)` after the straight one: a frame that
+    /// starts a new header check, one awaited, arrays received in place, errors.
+    @usableFromInline
+    mutating func deliverRemainingFrames(_ deliver: (Message, UInt32) throws -> Bool) throws {
         while let header = try nextCompleteHeader() {
             // A complete frame is buffered, so there is storage.
             let payload = UnsafeRawBufferPointer(
@@ -270,8 +285,8 @@ public struct FrameDecoder: Sendable {
     /// over. Anything else (an incomplete or bad header, a frame awaited, in-place arrays, a
     /// failed stream) is left to the general loop, which checks and reports it. Returns false
     /// when `deliver` asked to stop.
-    @inline(__always)
-    private mutating func deliverWholeFrames(_ deliver: (Message, UInt32) throws -> Bool) throws -> Bool {
+    @inlinable @inline(__always)
+    mutating func deliverWholeFrames(_ deliver: (Message, UInt32) throws -> Bool) throws -> Bool {
         guard failure == nil, case .waitingForHeader = state, inPlace == nil, let base = storage.base else { return true }
         let end = writeIndex
         let maximum = UInt32(truncatingIfNeeded: min(maximumFrameLength, Int(UInt32.max)))

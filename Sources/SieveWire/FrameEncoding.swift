@@ -1,5 +1,6 @@
 /// Work done with a message's body whatever its type (``Message/visitBody(_:)`` calls `visit`
 /// with the concrete body, so each visitor is compiled once per message type).
+@usableFromInline
 protocol BodyVisitor {
     associatedtype Result
     mutating func visit<Body: PayloadCodable>(_ body: Body, type: MessageType) -> Result
@@ -7,14 +8,15 @@ protocol BodyVisitor {
 
 /// The frame of one message body: its size from the counting pass, then the header and the
 /// fields written by a ``ByteWriter``.
+@usableFromInline
 struct FrameEncoding<Body: PayloadCodable> {
-    let body: Body
-    let type: MessageType
-    let requestID: UInt32
+    @usableFromInline let body: Body
+    @usableFromInline let type: MessageType
+    @usableFromInline let requestID: UInt32
     /// Header and payload; traps if the length field cannot hold it.
-    let size: Int
+    @usableFromInline let size: Int
 
-    @inline(__always)
+    @inlinable @inline(__always)
     init(_ body: Body, type: MessageType, requestID: UInt32) {
         var counter = SizeCounter()
         body.encode(into: &counter)
@@ -26,7 +28,7 @@ struct FrameEncoding<Body: PayloadCodable> {
         size = Wire.headerLength + counter.size
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func write(into writer: inout ByteWriter) {
         writer.u32(UInt32(size - 4))
         writer.u16(Wire.magic)
@@ -114,11 +116,18 @@ struct AppendFrame: BodyVisitor {
 }
 
 /// `Message.encode(requestID:into:)`: the whole frame at the start of `buffer`, if it fits.
+@usableFromInline
 struct WriteFrame: BodyVisitor {
-    let requestID: UInt32
-    let buffer: UnsafeMutableRawBufferPointer
+    @usableFromInline let requestID: UInt32
+    @usableFromInline let buffer: UnsafeMutableRawBufferPointer
 
-    @inline(__always)
+    @inlinable
+    init(requestID: UInt32, buffer: UnsafeMutableRawBufferPointer) {
+        self.requestID = requestID
+        self.buffer = buffer
+    }
+
+    @inlinable @inline(__always)
     func visit<Body: PayloadCodable>(_ body: Body, type: MessageType) -> Int? {
         let frame = FrameEncoding(body, type: type, requestID: requestID)
         guard frame.size <= buffer.count else { return nil }

@@ -21,6 +21,7 @@ public struct Hello: Equatable, Sendable {
 }
 
 extension Hello: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.string(workerName)
         writer.string(productVersion)
@@ -28,6 +29,7 @@ extension Hello: PayloadCodable {
         writer.string(dataPath)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         self.init(
             workerName: try reader.string("workerName"), productVersion: try reader.string("productVersion"),
@@ -71,6 +73,7 @@ public struct Welcome: Equatable, Sendable {
 }
 
 extension Welcome: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.u32(workerID)
         writer.u32(heartbeatMillis)
@@ -82,6 +85,7 @@ extension Welcome: PayloadCodable {
         writer.u32(validationShardRows)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         self.init(
             workerID: try reader.u32("workerID"), heartbeatMillis: try reader.u32("heartbeatMillis"),
@@ -113,11 +117,13 @@ public struct Reject: Equatable, Sendable {
 }
 
 extension Reject: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.u16(code)
         writer.string(reason)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         self.init(code: try reader.u16("code"), reason: try reader.string("reason"))
     }
@@ -141,12 +147,14 @@ public struct Ready: Equatable, Sendable {
 }
 
 extension Ready: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.u64(fingerprint)
         writer.u64(rows)
         writer.u32(dimension)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         self.init(
             fingerprint: try reader.u64("fingerprint"), rows: try reader.u64("rows"),

@@ -15,6 +15,7 @@
 ///
 /// Array elements are little-endian on the wire; a big-endian host reverses each element's
 /// bytes in place once the array is complete.
+@usableFromInline
 final class InPlaceArrays: @unchecked Sendable {
     /// One array: where its elements lie in the payload, and its storage.
     struct Entry {

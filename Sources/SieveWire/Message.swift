@@ -90,6 +90,7 @@ public enum Message: Equatable, Sendable {
     /// Writes the whole frame (the bytes of ``encoded(requestID:)``) at the start of `buffer` and
     /// returns its size, or returns nil and writes nothing if the frame is longer than `buffer`.
     /// For a sender that fills its own write buffers: nothing is allocated or counted twice.
+    @inlinable @inline(__always)
     public func encode(requestID: UInt32 = 0, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
         var visitor = WriteFrame(requestID: requestID, buffer: buffer)
         return visitBody(&visitor)
@@ -163,6 +164,7 @@ public enum Message: Equatable, Sendable {
     /// it after `use` costs nothing (no call that switches over every case to find what to
     /// release). `inPlace`: arrays of the payload a ``FrameDecoder`` received outside it.
     @inline(__always)
+    @inlinable
     static func withDecoded<R>(
         version: UInt8, type rawType: UInt8, payload: UnsafeRawBufferPointer,
         hostIsLittleEndian: Bool = WireArrays.hostIsLittleEndian, inPlace: InPlaceArrays? = nil,
@@ -197,8 +199,8 @@ public enum Message: Equatable, Sendable {
 
     /// The body of a `type` message in `payload`: every field, then no byte left. (Inlined into
     /// each branch, the reader lives there alone and stays in registers.)
-    @inline(__always)
-    private static func body<Body: PayloadCodable>(
+    @inlinable @inline(__always)
+    static func body<Body: PayloadCodable>(
         _: Body.Type, _ type: MessageType, _ payload: UnsafeRawBufferPointer, _ hostIsLittleEndian: Bool,
         _ inPlace: InPlaceArrays?
     ) throws -> Body {
@@ -240,6 +242,7 @@ public enum Message: Equatable, Sendable {
     /// the visitor's work is specialized for the concrete body (no existential box, and the
     /// counting and writing passes of a fixed-size message fold into constants).
     @inline(__always)
+    @inlinable
     func visitBody<Visitor: BodyVisitor>(_ visitor: inout Visitor) -> Visitor.Result {
         switch self {
         case .hello(let body): visitor.visit(body, type: .hello)

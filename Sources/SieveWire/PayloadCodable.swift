@@ -5,6 +5,7 @@
 /// header on the way out and checks version, type and trailing bytes on the
 /// way in. `encode(into:)` runs twice per message, once into a ``SizeCounter`` and once
 /// into a ``ByteWriter`` (see ``FieldSink``), so it must write the same fields both times.
+@usableFromInline
 protocol PayloadCodable {
     func encode<Sink: FieldSink>(into writer: inout Sink)
     init(from reader: inout ByteReader) throws

@@ -31,6 +31,7 @@ public struct TaskAssignment: Equatable, Sendable {
 }
 
 extension TaskAssignment: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(task)
@@ -40,6 +41,7 @@ extension TaskAssignment: PayloadCodable {
         writer.u64Array(rows)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         let epoch = try reader.u32("epoch"), task = try reader.u32("task"), attempt = try reader.u32("attempt")
         let raw = try reader.u8("kind")
@@ -64,6 +66,7 @@ public struct TaskResult: Equatable, Sendable {
 }
 
 extension TaskResult: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)
         writer.u32(task)
@@ -71,6 +74,7 @@ extension TaskResult: PayloadCodable {
         writer.f64Array(values)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         self.init(epoch: try reader.u32("epoch"), task: try reader.u32("task"), attempt: try reader.u32("attempt"),
                   values: try reader.f64Array("values"))
@@ -92,12 +96,14 @@ public struct Weights: Equatable, Sendable {
 }
 
 extension Weights: PayloadCodable {
+    @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.u32(version)
         writer.u32(epoch)
         writer.f64Array(values)
     }
 
+    @inlinable
     init(from reader: inout ByteReader) throws {
         self.init(version: try reader.u32("version"), epoch: try reader.u32("epoch"), values: try reader.f64Array("values"))
     }

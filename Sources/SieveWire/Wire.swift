@@ -24,5 +24,5 @@ public enum Wire {
 
     /// Header bytes counted by the length field: magic, version, type and request id.
     /// A length field smaller than this is malformed.
-    static let headerRestLength = 8
+    @usableFromInline static let headerRestLength = 8
 }

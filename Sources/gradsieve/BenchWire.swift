@@ -64,13 +64,13 @@ struct BenchWire: ParsableCommand {
         var framed: [Double] = [], raw: [Double] = []
         for _ in 0..<repeats {
             var sent = 0
-            framed.append(try WireTransfer.run(totalBytes: total, decode: true) {
+            framed.append(try WireTransfer.run(totalBytes: total, receiver: .decode(checksum: UInt64(frames) * UInt64(rows))) {
                 guard sent < frames else { return nil }
                 sent += 1
                 return message.encodedForWriting(requestID: UInt32(truncatingIfNeeded: sent))
             })
             var rawSent = 0
-            raw.append(try WireTransfer.run(totalBytes: total, decode: false) {
+            raw.append(try WireTransfer.run(totalBytes: total, receiver: .count) {
                 guard rawSent < frames else { return nil }
                 rawSent += 1
                 return .contiguous(sample)
@@ -84,59 +84,103 @@ struct BenchWire: ParsableCommand {
                            median: BenchClock.median(raw) / BenchClock.median(framed), unit: "x")
     }
 
+    /// The `index`th of the assign messages the small-frame benchmarks send: they differ in
+    /// shard and first row (4,096 of each), as a coordinator's do.
+    @inline(__always)
+    static func assign(_ index: Int) -> Message {
+        let shard = index & 4095
+        return .assign(Assignment(epoch: 1, phase: .score, shard: UInt32(shard), attempt: 0,
+                                  rowStart: UInt64(shard) * 4096, rowCount: 4096))
+    }
+
+    /// What a receiver that adds up first row + row count over the first `frames` of them gets.
+    static func assignChecksum(frames: Int) -> UInt64 {
+        (0..<frames).reduce(UInt64(0)) { sum, frame in sum &+ UInt64(frame & 4095) * 4096 &+ 4096 }
+    }
+
     private func small(batched: Bool) throws {
-        let message = Message.assign(Assignment(epoch: 1, phase: .score, shard: 7, attempt: 0, rowStart: 28_672, rowCount: 4096))
-        let sample = message.encoded(requestID: 1)
-        let perWrite = batched ? max(1, batchBytes / sample.count) : 1
+        // Assign messages that differ in what a coordinator varies (shard, first row), made and
+        // encoded as they are sent, as a coordinator would: with one constant message the
+        // compiler could fold the encoding away (and a receiver that used no field could skip
+        // reading them, so the receivers add fields up).
+        let frameSize = Self.assign(0).encoded().count
+        let perWrite = batched ? max(1, batchBytes / frameSize) : 1
         let writes = max(1, smallFrames / perWrite)
         let frames = writes * perWrite
-        let total = frames * sample.count
-        let rawChunk = [UInt8]((0..<perWrite).flatMap { _ in sample })
+        let total = frames * frameSize
+        // What the receiver adds up over the fields it reads (first row + row count).
+        let checksum = Self.assignChecksum(frames: frames)
+        // Raw sends frames of the same size, encoded beforehand, one chunk in every write.
+        let rawChunk = [UInt8]((0..<perWrite).flatMap { Self.assign($0).encoded(requestID: UInt32($0)) })
         var framed: [Double] = [], appending: [Double] = [], raw: [Double] = []
+        var framedCPU: [WireTransfer.Times] = [], rawCPU: [WireTransfer.Times] = [], handCPU: [WireTransfer.Times] = []
+        var outgoing = [UInt8](repeating: 0, count: perWrite * frameSize)
         for _ in 0..<repeats {
             var sent = 0
-            framed.append(try WireTransfer.run(totalBytes: total, decode: true) {
+            let framedTimes = try WireTransfer.measure(totalBytes: total, receiver: .decode(checksum: checksum)) {
                 guard sent < writes else { return nil }
-                sent += 1
-                if perWrite == 1 { return message.encodedForWriting(requestID: UInt32(truncatingIfNeeded: sent)) }
-                // Every frame encoded into the write's buffer (`encode(requestID:into:)`).
-                let first = (sent - 1) * perWrite
-                return .contiguous([UInt8](unsafeUninitializedCapacity: perWrite * sample.count) { buffer, count in
-                    let room = UnsafeMutableRawBufferPointer(buffer)
+                defer { sent += 1 }
+                if perWrite == 1 { return Self.assign(sent).encodedForWriting(requestID: UInt32(truncatingIfNeeded: sent)) }
+                // Every frame encoded into the write's buffer (`encode(requestID:into:)`). The
+                // buffer is reused, as raw's is: a write the kernel took at once has let go of
+                // it; one still queued holds it, and then the mutation copies it first.
+                let first = sent * perWrite
+                outgoing.withUnsafeMutableBytes { room in
                     var offset = 0
-                    for index in 0..<perWrite {
-                        offset += message.encode(
-                            requestID: UInt32(truncatingIfNeeded: first + index),
+                    for index in first..<(first + perWrite) {
+                        offset += Self.assign(index).encode(
+                            requestID: UInt32(truncatingIfNeeded: index),
                             into: UnsafeMutableRawBufferPointer(rebasing: room[offset...]))!
                     }
-                    count = offset
-                })
-            })
+                }
+                return .contiguous(outgoing)
+            }
+            framed.append(framedTimes.seconds)
+            framedCPU.append(framedTimes)
             if batched {
+                // The floor: the same frames written and parsed by code made for exactly this
+                // message (one length, one type), with no codec at all.
+                var handSent = 0
+                handCPU.append(try WireTransfer.measure(totalBytes: total, receiver: .handWrittenAssign(checksum: checksum)) {
+                    guard handSent < writes else { return nil }
+                    defer { handSent += 1 }
+                    let first = handSent * perWrite
+                    outgoing.withUnsafeMutableBytes { room in
+                        for index in first..<(first + perWrite) {
+                            guard case .assign(let body) = Self.assign(index) else { continue }
+                            HandWrittenAssign.write(body, requestID: UInt32(truncatingIfNeeded: index),
+                                                    at: room.baseAddress! + (index - first) * HandWrittenAssign.frameSize)
+                        }
+                    }
+                    return .contiguous(outgoing)
+                })
                 var appended = 0
-                appending.append(try WireTransfer.run(totalBytes: total, decode: true) {
+                appending.append(try WireTransfer.run(totalBytes: total, receiver: .decode(checksum: checksum)) {
                     guard appended < writes else { return nil }
-                    appended += 1
+                    defer { appended += 1 }
                     // Every frame appended to the write's array (`encode(requestID:appendingTo:)`).
                     var chunk: [UInt8] = []
-                    chunk.reserveCapacity(perWrite * sample.count)
-                    for index in 0..<perWrite {
-                        message.encode(requestID: UInt32(truncatingIfNeeded: (appended - 1) * perWrite + index), appendingTo: &chunk)
+                    chunk.reserveCapacity(perWrite * frameSize)
+                    for index in (appended * perWrite)..<((appended + 1) * perWrite) {
+                        Self.assign(index).encode(requestID: UInt32(truncatingIfNeeded: index), appendingTo: &chunk)
                     }
                     return .contiguous(chunk)
                 })
             }
             var rawSent = 0
-            raw.append(try WireTransfer.run(totalBytes: total, decode: false) {
+            let rawTimes = try WireTransfer.measure(totalBytes: total, receiver: .count) {
                 guard rawSent < writes else { return nil }
-                rawSent += 1
+                defer { rawSent += 1 }
                 return .contiguous(rawChunk)
-            })
+            }
+            raw.append(rawTimes.seconds)
+            rawCPU.append(rawTimes)
         }
-        let label = "\(sample.count)-byte frames x \(frames), " + (batched ? "\(perWrite) per write" : "one write each")
+        let label = "\(frameSize)-byte frames x \(frames), " + (batched ? "\(perWrite) per write" : "one write each")
         BenchReport.rate("wire framed \(label)", amount: Double(frames), seconds: framed, unit: "frames/s")
         if batched {
             BenchReport.rate("wire framed (appendingTo) \(label)", amount: Double(frames), seconds: appending, unit: "frames/s")
+            BenchReport.rate("wire hand-written \(label)", amount: Double(frames), seconds: handCPU.map(\.seconds), unit: "frames/s")
         }
         BenchReport.rate("wire raw \(label)", amount: Double(frames), seconds: raw, unit: "frames/s")
         BenchReport.result("wire framed/raw \(label)", best: (raw.min() ?? 1) / (framed.min() ?? 1),
@@ -144,6 +188,17 @@ struct BenchWire: ParsableCommand {
         if batched {
             BenchReport.result("wire framed (appendingTo)/raw \(label)", best: (raw.min() ?? 1) / (appending.min() ?? 1),
                                median: BenchClock.median(raw) / BenchClock.median(appending), unit: "x")
+            let hand = handCPU.map(\.seconds)
+            BenchReport.result("wire hand-written/raw \(label)", best: (raw.min() ?? 1) / (hand.min() ?? 1),
+                               median: BenchClock.median(raw) / BenchClock.median(hand), unit: "x")
+        }
+        // Where the time goes: each side's thread CPU (user + system) per frame. On loopback the
+        // kernel's work is on these threads too, so raw's figures are the kernel's share.
+        for (name, times) in [("framed", framedCPU), ("raw", rawCPU), ("hand-written", handCPU)] where !times.isEmpty {
+            let perFrame = { (seconds: [Double]) in (1e9 * seconds.min()! / Double(frames), 1e9 * BenchClock.median(seconds) / Double(frames)) }
+            let sender = perFrame(times.map(\.senderCPU)), receiver = perFrame(times.map(\.receiverCPU))
+            BenchReport.result("wire \(name) sender CPU \(label)", best: sender.0, median: sender.1, unit: "ns/frame")
+            BenchReport.result("wire \(name) receiver CPU \(label)", best: receiver.0, median: receiver.1, unit: "ns/frame")
         }
     }
 
@@ -152,21 +207,21 @@ struct BenchWire: ParsableCommand {
     /// (`spaceForNextRead`, in reads of at most 256 KiB, as `TCPConnection` reads); its time is
     /// measured alone and subtracted, as it stands for the kernel's copy that raw TCP makes too.
     private func codec() throws {
-        let assign = Message.assign(Assignment(epoch: 1, phase: .score, shard: 7, attempt: 0, rowStart: 28_672, rowCount: 4096))
-        let frameSize = assign.encoded().count
+        let frameSize = Self.assign(0).encoded().count
         let perChunk = max(1, batchBytes / frameSize)
         let chunkCount = max(1, smallFrames / perChunk)
         let frames = Double(perChunk * chunkCount)
         var appending: [Double] = [], into: [Double] = [], decoding: [Double] = []
         var chunk: [UInt8] = []
         chunk.reserveCapacity(perChunk * frameSize)
-        let stream = [UInt8]((0..<perChunk).flatMap { assign.encoded(requestID: UInt32($0)) })
+        let stream = [UInt8]((0..<perChunk).flatMap { Self.assign($0).encoded(requestID: UInt32($0)) })
         for _ in 0..<repeats {
             appending.append(BenchClock.time {
                 for index in 0..<chunkCount {
                     chunk.removeAll(keepingCapacity: true)
                     for frame in 0..<perChunk {
-                        assign.encode(requestID: UInt32(truncatingIfNeeded: index * perChunk + frame), appendingTo: &chunk)
+                        Self.assign(index * perChunk + frame).encode(
+                            requestID: UInt32(truncatingIfNeeded: index * perChunk + frame), appendingTo: &chunk)
                     }
                 }
             } / frames)
@@ -175,17 +230,17 @@ struct BenchWire: ParsableCommand {
                     for index in 0..<chunkCount {
                         var offset = 0
                         for frame in 0..<perChunk {
-                            offset += assign.encode(
+                            offset += Self.assign(index * perChunk + frame).encode(
                                 requestID: UInt32(truncatingIfNeeded: index * perChunk + frame),
                                 into: UnsafeMutableRawBufferPointer(rebasing: room[offset...]))!
                         }
                     }
                 }
             } / frames)
-            var decoded = 0
-            let withCopies = try Self.readAndDecode(stream, times: chunkCount, decode: true) { _ in decoded += 1 }
-            let copiesAlone = try Self.readAndDecode(stream, times: chunkCount, decode: false) { _ in }
-            guard decoded == Int(frames) else { throw WireTransfer.Failure(description: "decoded \(decoded) of \(frames) frames") }
+            let (withCopies, sum) = try Self.readAndDecode(stream, times: chunkCount, decode: true)
+            let (copiesAlone, _) = try Self.readAndDecode(stream, times: chunkCount, decode: false)
+            let expected = Self.assignChecksum(frames: perChunk) &* UInt64(chunkCount)
+            guard sum == expected else { throw WireTransfer.Failure(description: "decoded sum \(sum), not \(expected)") }
             decoding.append((withCopies - copiesAlone) / frames)
         }
         let label = "\(frameSize)-byte assign frames, \(perChunk) per chunk"
@@ -204,12 +259,9 @@ struct BenchWire: ParsableCommand {
                 var total = 0
                 contiguous.append(BenchClock.time { for _ in 0..<10 { total &+= scores.encoded(requestID: 2).count } } / 10)
                 vectored.append(BenchClock.time { for _ in 0..<10 { total &+= scores.encodedForWriting(requestID: 2).byteCount } } / 10)
-                var decoded = 0
-                let withCopies = try Self.readAndDecode(bytes, times: 10, decode: true) { message in
-                    if case .scores(let body) = message, body.values.count == count { decoded += 1 }
-                }
-                let copiesAlone = try Self.readAndDecode(bytes, times: 10, decode: false) { _ in }
-                guard decoded == 10, total > 0 else { throw WireTransfer.Failure(description: "large frames did not decode") }
+                let (withCopies, sum) = try Self.readAndDecode(bytes, times: 10, decode: true)
+                let (copiesAlone, _) = try Self.readAndDecode(bytes, times: 10, decode: false)
+                guard sum == 10 * UInt64(count), total > 0 else { throw WireTransfer.Failure(description: "large frames did not decode") }
                 decode.append((withCopies - copiesAlone) / 10)
             }
             let label = "\(bytes.count / 1024) KiB scores frame"
@@ -221,14 +273,14 @@ struct BenchWire: ParsableCommand {
 
     /// Seconds to pass `stream` `times` times through a decoder the way `TCPConnection` reads
     /// (copies of at most 256 KiB into `spaceForNextRead()`), decoding every message if `decode`,
-    /// else only copying (each read into the same 256 KiB buffer, as a raw receiver would).
-    private static func readAndDecode(
-        _ stream: [UInt8], times: Int, decode: Bool, _ deliver: (Message) -> Void
-    ) throws -> Double {
+    /// else only copying (each read into the same 256 KiB buffer, as a raw receiver would), and
+    /// the sum of the fields the receivers add up (assign: first row + row count; scores: values).
+    private static func readAndDecode(_ stream: [UInt8], times: Int, decode: Bool) throws -> (seconds: Double, sum: UInt64) {
         var decoder = FrameDecoder()
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: TCPConnection.readBufferSize, alignment: 16)
         defer { scratch.deallocate() }
-        return try stream.withUnsafeBytes { source in
+        var sum: UInt64 = 0
+        let seconds = try stream.withUnsafeBytes { source in
             try BenchClock.time {
                 for _ in 0..<times {
                     var offset = 0
@@ -239,7 +291,11 @@ struct BenchWire: ParsableCommand {
                         offset += count
                         if decode {
                             try decoder.append(UnsafeRawBufferPointer(rebasing: space[0..<count])) { message, _ in
-                                deliver(message)
+                                switch message {
+                                case .assign(let body): sum &+= body.rowStart &+ UInt64(body.rowCount)
+                                case .scores(let body): sum &+= UInt64(body.values.count)
+                                default: break
+                                }
                                 return true
                             }
                         }
@@ -247,6 +303,7 @@ struct BenchWire: ParsableCommand {
                 }
             }
         }
+        return (seconds, sum)
     }
 }
 
@@ -270,13 +327,47 @@ enum WireTransfer {
         let description: String
     }
 
+    /// What the receiving side does with the bytes.
+    enum Receiver {
+        /// Counts them (raw TCP).
+        case count
+        /// Decodes every frame and message with a `FrameDecoder` and adds up the fields it
+        /// uses (an assign's first row and row count, a scores message's row count); the run
+        /// fails unless the sum is `checksum`, so every frame was decoded, and decoded right.
+        case decode(checksum: UInt64)
+        /// Parses 37-byte `assign` frames with ``HandWrittenAssign`` (checking length, magic,
+        /// version and type) and adds up the same fields, to be `checksum`.
+        case handWrittenAssign(checksum: UInt64)
+    }
+
     /// Sends the chunks `produce` returns (until nil) and returns the seconds from the first
-    /// write to the receipt of the last of `totalBytes` bytes. With `decode`, the receiver
-    /// decodes every frame and message; a decoding error fails the run.
-    static func run(totalBytes: Int, decode: Bool, produce: @escaping () -> OutgoingFrame?) throws -> Double {
+    /// write to the receipt of the last of `totalBytes` bytes; a decoding error, or a checksum
+    /// that differs, fails the run.
+    static func run(totalBytes: Int, receiver: Receiver, produce: @escaping () -> OutgoingFrame?) throws -> Double {
+        try measure(totalBytes: totalBytes, receiver: receiver, produce: produce).seconds
+    }
+
+    /// What one transfer took: wall seconds from the first write to the last byte's receipt, and
+    /// the CPU seconds (user and system, so the kernel's copies count) of each side's thread.
+    struct Times {
+        var seconds: Double
+        var senderCPU: Double
+        var receiverCPU: Double
+    }
+
+    /// The CPU seconds (user + system) the calling thread has used so far.
+    static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 else { return 0 }
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    /// ``run(totalBytes:receiver:produce:)`` with each side's CPU time.
+    static func measure(totalBytes: Int, receiver mode: Receiver, produce: @escaping () -> OutgoingFrame?) throws -> Times {
         let state = TransferState()
         let portReady = DispatchSemaphore(value: 0)
         let receiver = Thread {
+            let cpuAtStart = threadCPUSeconds()
             do {
                 let loop = try EventLoop()
                 let listener = try TCPListener(loop: loop, endpoint: Endpoint(host: "127.0.0.1", port: 0))
@@ -284,30 +375,46 @@ enum WireTransfer {
                 try listener.listen { connection in
                     listener.close()
                     var decoder = FrameDecoder()
+                    let parser = HandWrittenAssign.Parser()
                     var received = 0
-                    if decode { connection.readSpace = { decoder.spaceForNextRead() } }
+                    // Added up in locals, stored per read: a class property changed per frame
+                    // costs an exclusivity check per frame, the benchmark's overhead, not the codec's.
+                    var sum: UInt64 = 0
+                    switch mode {
+                    case .count: break
+                    case .decode: connection.readSpace = { decoder.spaceForNextRead() }
+                    case .handWrittenAssign: connection.readSpace = { parser.spaceForNextRead() }
+                    }
                     connection.onRead = { [unowned connection] bytes in
                         received += bytes.count
                         state.received = received
-                        if decode {
-                            do {
-                                // Counted in a local, added up per read: a class property
-                                // incremented per frame costs an exclusivity check per frame,
-                                // which is the benchmark's own overhead, not the codec's.
-                                var frames = 0
-                                try decoder.append(bytes) { _, _ in
-                                    frames += 1
+                        do {
+                            switch mode {
+                            case .count: break
+                            case .decode:
+                                try decoder.append(bytes) { message, _ in
+                                    switch message {
+                                    case .assign(let body): sum &+= body.rowStart &+ UInt64(body.rowCount)
+                                    case .scores(let body): sum &+= UInt64(body.rowCount)
+                                    default: break
+                                    }
                                     return true
                                 }
-                                state.frames += frames
-                            } catch {
-                                state.error = "\(error)"
-                                connection.close()
-                                return
+                            case .handWrittenAssign:
+                                try parser.append(bytes) { rowStart, rowCount in sum &+= rowStart &+ UInt64(rowCount) }
                             }
+                        } catch {
+                            state.error = "\(error)"
+                            connection.close()
+                            return
                         }
                         if received >= totalBytes {
                             state.end = BenchClock.now()
+                            switch mode {
+                            case .count: break
+                            case let .decode(checksum), let .handWrittenAssign(checksum):
+                                if sum != checksum { state.error = "the receiver's checksum is \(sum), not \(checksum)" }
+                            }
                             connection.close()
                         }
                     }
@@ -320,12 +427,14 @@ enum WireTransfer {
                 state.error = "receiver: \(error)"
                 portReady.signal()
             }
+            state.receiverCPU = threadCPUSeconds() - cpuAtStart
             state.receiverDone.signal()
         }
         receiver.start()
         portReady.wait()
         guard state.error == nil else { throw Failure(description: state.error!) }
         let sender = Thread {
+            let cpuAtStart = threadCPUSeconds()
             do {
                 let loop = try EventLoop()
                 TCPConnection.connect(loop: loop, to: Endpoint(host: "127.0.0.1", port: state.port)) { result in
@@ -355,6 +464,7 @@ enum WireTransfer {
             } catch {
                 state.error = "sender: \(error)"
             }
+            state.senderCPU = threadCPUSeconds() - cpuAtStart
             state.senderDone.signal()
         }
         sender.start()
@@ -363,7 +473,7 @@ enum WireTransfer {
             throw Failure(description: "the receiver did not finish: \(state.received) of \(totalBytes) bytes, error \(state.error ?? "none")")
         }
         if let error = state.error { throw Failure(description: error) }
-        return state.end - state.start
+        return Times(seconds: state.end - state.start, senderCPU: state.senderCPU, receiverCPU: state.receiverCPU)
     }
 }
 
@@ -371,9 +481,67 @@ private final class TransferState: @unchecked Sendable {
     var port = 0
     var start = 0.0
     var end = 0.0
-    var frames = 0
     var received = 0
+    var senderCPU = 0.0
+    var receiverCPU = 0.0
     var error: String?
     let senderDone = DispatchSemaphore(value: 0)
     let receiverDone = DispatchSemaphore(value: 0)
+}
+
+/// The floor the codec is measured against: an `assign` frame written and parsed by code made
+/// for that one message, with the frame's layout as constants (docs/protocol.md) and no
+/// codec. It checks what a receiver must (length, magic, version, type) and reads the fields
+/// the benchmark's receivers add up.
+enum HandWrittenAssign {
+    static let frameSize = 37
+
+    /// The frame's bytes at `target` (37 bytes).
+    static func write(_ body: Assignment, requestID: UInt32, at target: UnsafeMutableRawPointer) {
+        target.storeBytes(of: UInt32(frameSize - 4).bigEndian, as: UInt32.self)
+        target.storeBytes(of: Wire.magic.bigEndian, toByteOffset: 4, as: UInt16.self)
+        target.storeBytes(of: Wire.protocolVersion, toByteOffset: 6, as: UInt8.self)
+        target.storeBytes(of: MessageType.assign.rawValue, toByteOffset: 7, as: UInt8.self)
+        target.storeBytes(of: requestID.bigEndian, toByteOffset: 8, as: UInt32.self)
+        target.storeBytes(of: body.epoch.bigEndian, toByteOffset: 12, as: UInt32.self)
+        target.storeBytes(of: body.phase.rawValue, toByteOffset: 16, as: UInt8.self)
+        target.storeBytes(of: body.shard.bigEndian, toByteOffset: 17, as: UInt32.self)
+        target.storeBytes(of: body.attempt.bigEndian, toByteOffset: 21, as: UInt32.self)
+        target.storeBytes(of: body.rowStart.bigEndian, toByteOffset: 25, as: UInt64.self)
+        target.storeBytes(of: body.rowCount.bigEndian, toByteOffset: 33, as: UInt32.self)
+    }
+
+    /// Cuts a stream of assign frames, read into its own 256 KiB buffer.
+    final class Parser {
+        private let buffer = UnsafeMutableRawPointer.allocate(byteCount: TCPConnection.readBufferSize, alignment: 16)
+        /// Bytes of an incomplete frame at the front of the buffer.
+        private var carried = 0
+
+        func spaceForNextRead() -> UnsafeMutableRawBufferPointer {
+            UnsafeMutableRawBufferPointer(start: buffer + carried, count: TCPConnection.readBufferSize - carried)
+        }
+
+        /// Takes bytes read into ``spaceForNextRead()`` and hands each frame's first row and
+        /// row count to `use`.
+        func append(_ bytes: UnsafeRawBufferPointer, _ use: (UInt64, UInt32) -> Void) throws {
+            let end = carried + bytes.count
+            // length 33, then "GS", version, type, as one big-endian u64
+            let expected = UInt64(frameSize - 4) << 32 | UInt64(Wire.magic) << 16
+                | UInt64(Wire.protocolVersion) << 8 | UInt64(MessageType.assign.rawValue)
+            var index = 0
+            while end - index >= frameSize {
+                let frame = UnsafeRawPointer(buffer + index)
+                guard UInt64(bigEndian: frame.loadUnaligned(as: UInt64.self)) == expected else {
+                    throw WireTransfer.Failure(description: "not an assign frame at stream offset \(index)")
+                }
+                use(UInt64(bigEndian: frame.loadUnaligned(fromByteOffset: 25, as: UInt64.self)),
+                    UInt32(bigEndian: frame.loadUnaligned(fromByteOffset: 33, as: UInt32.self)))
+                index += frameSize
+            }
+            carried = end - index
+            if carried > 0 { buffer.copyMemory(from: buffer + index, byteCount: carried) }
+        }
+
+        deinit { buffer.deallocate() }
+    }
 }
