@@ -52,3 +52,25 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(empty.stderr.contains("holds no run output"), empty.stderr)
     }
 }
+
+/// The wire benchmark runs every part end to end through real sockets, and its receivers'
+/// checks hold: every frame decoded (framed), parsed (hand-written) or counted (raw), with the
+/// sums of the fields they read equal to what was sent. No timing is asserted.
+final class BenchWireSmokeTests: XCTestCase {
+    func testEveryPartRunsAndItsReceiversAccountForEveryFrame() throws {
+        let harness = try Harness("bench-wire")
+        let result = try harness.run([
+            "bench", "wire", "--parts", "large,small,batched,codec", "--large-values", "16384", "--large-megabytes", "2",
+            "--small-frames", "20000", "--repeats", "1",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        for line in [
+            "wire framed/raw 128 KiB frames x 15", "wire framed/raw 37-byte frames x 20000, one write each",
+            "wire framed/raw 37-byte frames x 19481, 1771 per write", "wire hand-written/raw 37-byte frames x 19481",
+            "wire framed (appendingTo)/raw 37-byte frames x 19481", "wire raw receiver CPU 37-byte frames x 19481",
+            "codec decode 37-byte assign frames", "codec decode 128 KiB scores frame",
+        ] {
+            XCTAssertTrue(result.stdout.contains(line), "no line \(line) in:\n\(result.stdout)")
+        }
+    }
+}
