@@ -32,6 +32,8 @@ protocol FieldSink {
 }
 
 /// The first pass of encoding: counts the bytes the fields take.
+// The counters, writer and their fields are internal (not private(set)) only so that inlinable
+// encoding can use them from other modules; they are changed only by the methods in this file.
 @usableFromInline
 struct SizeCounter: FieldSink {
     @usableFromInline var size = 0

@@ -75,6 +75,9 @@ public struct FrameDecoder: Sendable {
 
     /// The largest length field accepted (the length field counts 8 + payload size).
     public let maximumFrameLength: Int
+    // The state below is internal rather than private only so that the inlinable decoding loop
+    // (`append(_:forEachMessage:)`) can reach it from other modules; it is written only in this
+    // file, and only by the decoder's own methods.
     @usableFromInline var storage = Storage(capacity: 0)
     /// Offset in the storage of the first byte not yet consumed.
     @usableFromInline var readIndex = 0
@@ -89,6 +92,13 @@ public struct FrameDecoder: Sendable {
     private static let retainedCapacity = 1 << 20
     /// The least room ``spaceForNextRead()`` offers.
     private static let readSpace = 64 << 10
+    /// The least room it offers while reads fill all the room they are given: the peer is ahead
+    /// of this reader, and larger reads take the same bytes in fewer system calls (SieveUV's
+    /// `TCPConnection` reads at most 256 KiB at once).
+    private static let streamingReadSpace = 256 << 10
+    /// The room the last ``spaceForNextRead()`` offered, and whether the read made there filled it.
+    private var offeredRoom = 0
+    private var readsFillRoom = false
     /// The room it offers for the first read after a large frame.
     private static let readSpaceAfterLargeFrame = 4096
     /// The length field of the last frame whose header was read.
@@ -138,6 +148,7 @@ public struct FrameDecoder: Sendable {
         if let base = storage.base, source == UnsafeRawPointer(base + writeIndex),
             bytes.count <= storage.capacity - writeIndex, isKnownUniquelyReferenced(&storage)
         {
+            readsFillRoom = bytes.count == offeredRoom
             writeIndex += bytes.count
             return
         }
@@ -152,7 +163,8 @@ public struct FrameDecoder: Sendable {
         bytes.withUnsafeBytes { append($0) }
     }
 
-    /// The free room after the buffered bytes (at least 64 KiB, or at least the rest of a frame
+    /// The free room after the buffered bytes (at least 64 KiB, 256 KiB while every read fills the
+    /// room it was given, or at least the rest of a frame
     /// whose length has arrived; 4 KiB for the first read after a frame of at least 64 KiB; or
     /// the memory of an array being received in place), for a read straight into the buffer. Pass what was read there
     /// to ``append(_:)-(UnsafeRawBufferPointer)`` before any other mutating call: it is then
@@ -171,16 +183,20 @@ public struct FrameDecoder: Sendable {
             // into this buffer and moved.
             room = min(room, Self.readSpaceAfterLargeFrame)
         }
+        offeredRoom = room
         return UnsafeMutableRawBufferPointer(start: storage.base! + writeIndex, count: room)
     }
 
-    /// 64 KiB, or less when the rest of a frame whose length has arrived is shorter: the room
-    /// for that frame is already there (`makeRoom`), and asking for more would move the whole
-    /// frame into storage twice its size for nothing.
+    /// 64 KiB (256 KiB while reads fill the room they get), or less when the rest of a large
+    /// frame (64 KiB or more) whose length has arrived is shorter: the room for that frame is
+    /// already there (`makeRoom`), and asking for more would move the whole frame into storage
+    /// twice its size for nothing.
     private var wantedReadRoom: Int {
-        guard unread >= 4 else { return Self.readSpace }
-        let rest = readIndex + 4 + Int(load(UInt32.self, at: 0)) - writeIndex
-        return rest > 0 ? min(Self.readSpace, rest) : Self.readSpace
+        let room = readsFillRoom ? Self.streamingReadSpace : Self.readSpace
+        guard unread >= 4 else { return room }
+        let length = Int(load(UInt32.self, at: 0))
+        let rest = readIndex + 4 + length - writeIndex
+        return rest > 0 && length >= Self.readSpace ? min(room, rest) : room
     }
 
     /// The next complete frame, or `nil` if more bytes are needed.
@@ -241,9 +257,11 @@ public struct FrameDecoder: Sendable {
     /// caller that keeps its decoder in a class or a closure pays one exclusivity check per
     /// read instead of one per frame.
     ///
-    /// Inlinable: where it is called with a closure literal, the whole loop (frame checks,
-    /// message decoding, the closure's body) compiles into the caller as one piece of code,
-    /// with no call per frame; the uncommon cases go to ``deliverRemainingFrames(_:)``.
+    /// Inlinable: where it is called with a closure literal, the compiler makes a copy of the
+    /// loop for that closure (frame checks, the type switch, the closure's body in one piece of
+    /// code, no call through a pointer per frame). Small messages of fixed-size fields (`assign`
+    /// is forced inline) are read right there; strings, arrays and errors are calls out of line,
+    /// and so are the uncommon cases of the stream (``deliverRemainingFrames(_:)``).
     @inlinable
     public mutating func append(
         _ bytes: UnsafeRawBufferPointer, forEachMessage deliver: (Message, UInt32) throws -> Bool

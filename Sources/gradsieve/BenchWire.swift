@@ -14,8 +14,15 @@ import SieveWire
 /// `Message.encode(requestID:appendingTo:)`); the receiver reads straight into a
 /// `FrameDecoder` (`TCPConnection.readSpace`) and decodes every message
 /// (`append(_:forEachMessage:)`, large arrays received in place).
+/// The receivers add up fields of every message (an assign's first row and row count) and the
+/// run fails unless the sum is what was sent.
 /// "raw": the sender writes the same number of bytes in the same write sizes, encoded once
-/// beforehand; the receiver only counts them.
+/// beforehand; the receiver only counts them. It reads up to 256 KiB at once (`TCPConnection`'s
+/// own buffer); the decoder offers 64 KiB, and 256 KiB while reads fill what it offers.
+/// "hand-written" (batched small frames): the floor, ``HandWrittenAssign``: the same frames
+/// written and parsed by code made for this one message, reading up to 256 KiB at once.
+/// For batched small frames each side's thread CPU per frame is printed too (user + system:
+/// on loopback the kernel's work is on these threads).
 /// "codec": no sockets; the CPU time per frame of encoding and decoding alone.
 struct BenchWire: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -84,14 +91,20 @@ struct BenchWire: ParsableCommand {
                            median: BenchClock.median(raw) / BenchClock.median(framed), unit: "x")
     }
 
-    /// The `index`th of the assign messages the small-frame benchmarks send: they differ in
-    /// shard and first row (4,096 of each), as a coordinator's do.
+    /// The message of the `index`th small frame: an assign, made where it is encoded, as a
+    /// coordinator batching assigns would make them; they differ in shard and first row (4,096
+    /// of each), so the compiler knows the case but not the fields.
     @inline(__always)
     static func assign(_ index: Int) -> Message {
         let shard = index & 4095
         return .assign(Assignment(epoch: 1, phase: .score, shard: UInt32(shard), attempt: 0,
                                   rowStart: UInt64(shard) * 4096, rowCount: 4096))
     }
+
+    /// The same 4,096 messages in an array, for encoding messages whose case the compiler does
+    /// not know (`--parts codec`): each is copied out of the array first, as Swift copies an
+    /// enum it cannot see into.
+    static let assigns: [Message] = (0..<4096).map { assign($0) }
 
     /// What a receiver that adds up first row + row count over the first `frames` of them gets.
     static func assignChecksum(frames: Int) -> UInt64 {
@@ -100,9 +113,9 @@ struct BenchWire: ParsableCommand {
 
     private func small(batched: Bool) throws {
         // Assign messages that differ in what a coordinator varies (shard, first row), made and
-        // encoded as they are sent, as a coordinator would: with one constant message the
-        // compiler could fold the encoding away (and a receiver that used no field could skip
-        // reading them, so the receivers add fields up).
+        // encoded as they are sent: with one constant message the compiler could fold the
+        // encoding away (and a receiver that used no field could skip reading them, so the
+        // receivers add fields up).
         let frameSize = Self.assign(0).encoded().count
         let perWrite = batched ? max(1, batchBytes / frameSize) : 1
         let writes = max(1, smallFrames / perWrite)
@@ -110,8 +123,10 @@ struct BenchWire: ParsableCommand {
         let total = frames * frameSize
         // What the receiver adds up over the fields it reads (first row + row count).
         let checksum = Self.assignChecksum(frames: frames)
-        // Raw sends frames of the same size, encoded beforehand, one chunk in every write.
-        let rawChunk = [UInt8]((0..<perWrite).flatMap { Self.assign($0).encoded(requestID: UInt32($0)) })
+        // Raw sends frames of the same size, encoded beforehand, one chunk in every write. Every
+        // sender takes its buffer for writing before each write (a write still queued holds the
+        // last one, and then taking it copies it), so that raw pays what the others pay for it.
+        var rawChunk = [UInt8]((0..<perWrite).flatMap { Self.assign($0).encoded(requestID: UInt32($0)) })
         var framed: [Double] = [], appending: [Double] = [], raw: [Double] = []
         var framedCPU: [WireTransfer.Times] = [], rawCPU: [WireTransfer.Times] = [], handCPU: [WireTransfer.Times] = []
         var outgoing = [UInt8](repeating: 0, count: perWrite * frameSize)
@@ -121,9 +136,7 @@ struct BenchWire: ParsableCommand {
                 guard sent < writes else { return nil }
                 defer { sent += 1 }
                 if perWrite == 1 { return Self.assign(sent).encodedForWriting(requestID: UInt32(truncatingIfNeeded: sent)) }
-                // Every frame encoded into the write's buffer (`encode(requestID:into:)`). The
-                // buffer is reused, as raw's is: a write the kernel took at once has let go of
-                // it; one still queued holds it, and then the mutation copies it first.
+                // Every frame encoded into the write's buffer (`encode(requestID:into:)`), reused.
                 let first = sent * perWrite
                 outgoing.withUnsafeMutableBytes { room in
                     var offset = 0
@@ -171,6 +184,7 @@ struct BenchWire: ParsableCommand {
             let rawTimes = try WireTransfer.measure(totalBytes: total, receiver: .count) {
                 guard rawSent < writes else { return nil }
                 defer { rawSent += 1 }
+                rawChunk.withUnsafeMutableBytes { $0[0] = 0 }  // the length's high byte, as it was
                 return .contiguous(rawChunk)
             }
             raw.append(rawTimes.seconds)
@@ -211,7 +225,7 @@ struct BenchWire: ParsableCommand {
         let perChunk = max(1, batchBytes / frameSize)
         let chunkCount = max(1, smallFrames / perChunk)
         let frames = Double(perChunk * chunkCount)
-        var appending: [Double] = [], into: [Double] = [], decoding: [Double] = []
+        var appending: [Double] = [], into: [Double] = [], unknownCase: [Double] = [], decoding: [Double] = []
         var chunk: [UInt8] = []
         chunk.reserveCapacity(perChunk * frameSize)
         let stream = [UInt8]((0..<perChunk).flatMap { Self.assign($0).encoded(requestID: UInt32($0)) })
@@ -237,6 +251,20 @@ struct BenchWire: ParsableCommand {
                     }
                 }
             } / frames)
+            unknownCase.append(chunk.withUnsafeMutableBytes { room in
+                Self.assigns.withUnsafeBufferPointer { messages in
+                    BenchClock.time {
+                        for index in 0..<chunkCount {
+                            var offset = 0
+                            for frame in 0..<perChunk {
+                                offset += messages[(index * perChunk + frame) & 4095].encode(
+                                    requestID: UInt32(truncatingIfNeeded: index * perChunk + frame),
+                                    into: UnsafeMutableRawBufferPointer(rebasing: room[offset...]))!
+                            }
+                        }
+                    }
+                }
+            } / frames)
             let (withCopies, sum) = try Self.readAndDecode(stream, times: chunkCount, decode: true)
             let (copiesAlone, _) = try Self.readAndDecode(stream, times: chunkCount, decode: false)
             let expected = Self.assignChecksum(frames: perChunk) &* UInt64(chunkCount)
@@ -246,9 +274,11 @@ struct BenchWire: ParsableCommand {
         let label = "\(frameSize)-byte assign frames, \(perChunk) per chunk"
         BenchReport.result("codec encode(appendingTo:) \(label)", best: 1e9 * appending.min()!, median: 1e9 * BenchClock.median(appending), unit: "ns/frame")
         BenchReport.result("codec encode(into:) \(label)", best: 1e9 * into.min()!, median: 1e9 * BenchClock.median(into), unit: "ns/frame")
+        BenchReport.result("codec encode(into:), messages of unknown case copied out of an array, \(label)",
+                           best: 1e9 * unknownCase.min()!, median: 1e9 * BenchClock.median(unknownCase), unit: "ns/frame")
         BenchReport.result("codec decode \(label)", best: 1e9 * decoding.min()!, median: 1e9 * BenchClock.median(decoding), unit: "ns/frame")
 
-        for count in largeValues.split(separator: ",").compactMap({ Int($0) }) {
+        for count in largeValues.split(separator: ",").compactMap({ Int($0) }).map({ max(4, $0 / 4 * 4) }) {
             var generator = SplitMix64Like(seed: 3)
             let values = (0..<count).map { _ in generator.nextDouble() }
             let scores = Message.scores(ShardScores(epoch: 1, shard: 0, attempt: 0, rowStart: 0, rowCount: UInt32(count / 4),
@@ -491,8 +521,9 @@ private final class TransferState: @unchecked Sendable {
 
 /// The floor the codec is measured against: an `assign` frame written and parsed by code made
 /// for that one message, with the frame's layout as constants (docs/protocol.md) and no
-/// codec. It checks what a receiver must (length, magic, version, type) and reads the fields
-/// the benchmark's receivers add up.
+/// codec. It checks what the codec checks of an assign that it does not read into a value
+/// (length, magic, version, type, a known phase) and reads the fields the benchmark's receivers
+/// add up; the codec also reads epoch, shard and attempt into the message.
 enum HandWrittenAssign {
     static let frameSize = 37
 
@@ -522,8 +553,9 @@ enum HandWrittenAssign {
         }
 
         /// Takes bytes read into ``spaceForNextRead()`` and hands each frame's first row and
-        /// row count to `use`.
+        /// row count to `use`; a frame with another header or an unknown phase fails.
         func append(_ bytes: UnsafeRawBufferPointer, _ use: (UInt64, UInt32) -> Void) throws {
+            precondition(bytes.isEmpty || bytes.baseAddress == UnsafeRawPointer(buffer + carried), "not read into spaceForNextRead()")
             let end = carried + bytes.count
             // length 33, then "GS", version, type, as one big-endian u64
             let expected = UInt64(frameSize - 4) << 32 | UInt64(Wire.magic) << 16
@@ -531,8 +563,9 @@ enum HandWrittenAssign {
             var index = 0
             while end - index >= frameSize {
                 let frame = UnsafeRawPointer(buffer + index)
-                guard UInt64(bigEndian: frame.loadUnaligned(as: UInt64.self)) == expected else {
-                    throw WireTransfer.Failure(description: "not an assign frame at stream offset \(index)")
+                let phase = frame.load(fromByteOffset: 16, as: UInt8.self)
+                guard UInt64(bigEndian: frame.loadUnaligned(as: UInt64.self)) == expected, phase >= 1, phase <= 3 else {
+                    throw WireTransfer.Failure(description: "not an assign frame (or an unknown phase) at offset \(index) of a read")
                 }
                 use(UInt64(bigEndian: frame.loadUnaligned(fromByteOffset: 25, as: UInt64.self)),
                     UInt32(bigEndian: frame.loadUnaligned(fromByteOffset: 33, as: UInt32.self)))

@@ -65,9 +65,9 @@ final class BenchWireSmokeTests: XCTestCase {
         ])
         XCTAssertEqual(result.status, 0, result.stderr)
         for line in [
-            "wire framed/raw 128 KiB frames x 15", "wire framed/raw 37-byte frames x 20000, one write each",
-            "wire framed/raw 37-byte frames x 19481, 1771 per write", "wire hand-written/raw 37-byte frames x 19481",
-            "wire framed (appendingTo)/raw 37-byte frames x 19481", "wire raw receiver CPU 37-byte frames x 19481",
+            "wire framed/raw 128 KiB frames x ", "wire framed/raw 37-byte frames x 20000, one write each",
+            "wire framed/raw 37-byte frames x ", "wire hand-written/raw 37-byte frames x ",
+            "wire framed (appendingTo)/raw 37-byte frames x ", "wire raw receiver CPU 37-byte frames x ",
             "codec decode 37-byte assign frames", "codec decode 128 KiB scores frame",
         ] {
             XCTAssertTrue(result.stdout.contains(line), "no line \(line) in:\n\(result.stdout)")
