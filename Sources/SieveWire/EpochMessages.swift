@@ -13,6 +13,8 @@ public struct Heartbeat: Equatable, Sendable {
 }
 
 extension Heartbeat: PayloadCodable {
+    @inlinable static var fixedPayloadSize: Int? { 2 }  // shardsInFlight
+
     @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.u16(shardsInFlight)
@@ -73,6 +75,8 @@ public struct Assignment: Equatable, Sendable {
 }
 
 extension Assignment: PayloadCodable {
+    @inlinable static var fixedPayloadSize: Int? { 25 }  // epoch, phase, shard, attempt, rowStart, rowCount
+
     @inlinable
     func encode(into writer: inout some FieldSink) {
         writer.u32(epoch)

@@ -204,6 +204,16 @@ public enum Message: Equatable, Sendable {
         _: Body.Type, _ type: MessageType, _ payload: UnsafeRawBufferPointer, _ hostIsLittleEndian: Bool,
         _ inPlace: InPlaceArrays?
     ) throws -> Body {
+        if let size = Body.fixedPayloadSize, payload.count == size {
+            // The same reads over a payload whose size is a constant here: every bounds check
+            // and the final one fold away. (The payload really is `size` bytes long.)
+            var reader = ByteReader(
+                UnsafeRawBufferPointer(start: payload.baseAddress, count: size), messageType: type,
+                hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
+            let body = try Body(from: &reader)
+            try reader.finish()
+            return body
+        }
         var reader = ByteReader(payload, messageType: type, hostIsLittleEndian: hostIsLittleEndian, inPlace: inPlace)
         let body = try Body(from: &reader)
         try reader.finish()

@@ -9,4 +9,12 @@
 protocol PayloadCodable {
     func encode<Sink: FieldSink>(into writer: inout Sink)
     init(from reader: inout ByteReader) throws
+    /// The payload's size when every field has a fixed size (nil otherwise). A payload of
+    /// exactly this size is read with the size as a constant bound, so the compiler drops the
+    /// per-field bounds checks; any other size is read with them, and fails as it would.
+    static var fixedPayloadSize: Int? { get }
+}
+
+extension PayloadCodable {
+    @inlinable static var fixedPayloadSize: Int? { nil }
 }

@@ -146,3 +146,4 @@ final class MessageDecodeErrorTests: XCTestCase {
         XCTAssertTrue(error?.message.hasPrefix("malformed field ready.fingerprint:") ?? false, "\(String(describing: error))")
     }
 }
+
