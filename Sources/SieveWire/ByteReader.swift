@@ -14,6 +14,8 @@
 /// for an array a ``FrameDecoder`` received in place (``InPlaceArrays``).
 @usableFromInline
 struct ByteReader {
+    // The fields are internal (not private) only so that the inlinable decoding loop can read
+    // fields from other modules; they are changed only by the methods in this file.
     @usableFromInline let bytes: UnsafeRawBufferPointer
     @usableFromInline var offset: Int
     /// Where the payload ends: the limit of every count and every error message.
