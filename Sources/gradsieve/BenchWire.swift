@@ -462,7 +462,7 @@ enum WireTransfer {
         }
         receiver.start()
         portReady.wait()
-        guard state.error == nil else { throw Failure(description: state.error!) }
+        if let error = state.error { throw Failure(description: error) }
         let sender = Thread {
             let cpuAtStart = threadCPUSeconds()
             do {
@@ -507,16 +507,32 @@ enum WireTransfer {
     }
 }
 
+/// What the sender, the receiver and the caller share. The semaphores order most of it; the
+/// bytes received and the error are behind a lock, because a caller that gives up on a
+/// receiver (after 30 s) reads them while the receiver may still write them.
 private final class TransferState: @unchecked Sendable {
     var port = 0
     var start = 0.0
     var end = 0.0
-    var received = 0
     var senderCPU = 0.0
     var receiverCPU = 0.0
-    var error: String?
     let senderDone = DispatchSemaphore(value: 0)
     let receiverDone = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var _received = 0
+    private var _error: String?
+
+    /// Bytes the receiver has taken so far (written once per read).
+    var received: Int {
+        get { lock.withLock { _received } }
+        set { lock.withLock { _received = newValue } }
+    }
+
+    /// The first thing that went wrong, if anything.
+    var error: String? {
+        get { lock.withLock { _error } }
+        set { lock.withLock { if _error == nil { _error = newValue } } }
+    }
 }
 
 /// The floor the codec is measured against: an `assign` frame written and parsed by code made
