@@ -259,19 +259,16 @@ struct SegmentWriter: FieldSink {
         current.append(contentsOf: value)
     }
 
-    mutating func f64Array(_ values: [Double]) {
-        count(values.count)
-        if 8 * values.count >= minimumSegmentBytes {
-            endSegment(.f64s(values))
-        } else {
-            values.withUnsafeBytes { current.append(contentsOf: $0) }
-        }
-    }
+    mutating func f64Array(_ values: [Double]) { words(values, segment: FrameSegment.f64s) }
 
-    mutating func u64Array(_ values: [UInt64]) {
+    mutating func u64Array(_ values: [UInt64]) { words(values, segment: FrameSegment.u64s) }
+
+    /// A `u32` count, then the 8-byte words: the array itself as its own segment when it is
+    /// large enough, else copied into the current byte segment.
+    private mutating func words<Word>(_ values: [Word], segment: ([Word]) -> FrameSegment) {
         count(values.count)
         if 8 * values.count >= minimumSegmentBytes {
-            endSegment(.u64s(values))
+            endSegment(segment(values))
         } else {
             values.withUnsafeBytes { current.append(contentsOf: $0) }
         }

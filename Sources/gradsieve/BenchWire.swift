@@ -71,7 +71,7 @@ struct BenchWire: ParsableCommand {
         var framed: [Double] = [], raw: [Double] = []
         for _ in 0..<repeats {
             var sent = 0
-            framed.append(try WireTransfer.run(totalBytes: total, receiver: .decode(checksum: UInt64(frames) * UInt64(rows))) {
+            framed.append(try WireTransfer.run(totalBytes: total, receiver: .decode(checksum: UInt64(frames) * UInt64(rows * 4))) {
                 guard sent < frames else { return nil }
                 sent += 1
                 return message.encodedForWriting(requestID: UInt32(truncatingIfNeeded: sent))
@@ -96,7 +96,7 @@ struct BenchWire: ParsableCommand {
     /// of each), so the compiler knows the case but not the fields.
     @inline(__always)
     static func assign(_ index: Int) -> Message {
-        let shard = index & 4095
+        let shard = index & (variety - 1)  // variety is a power of two
         return .assign(Assignment(epoch: 1, phase: .score, shard: UInt32(shard), attempt: 0,
                                   rowStart: UInt64(shard) * 4096, rowCount: 4096))
     }
@@ -104,11 +104,14 @@ struct BenchWire: ParsableCommand {
     /// The same 4,096 messages in an array, for encoding messages whose case the compiler does
     /// not know (`--parts codec`): each is copied out of the array first, as Swift copies an
     /// enum it cannot see into.
-    static let assigns: [Message] = (0..<4096).map { assign($0) }
+    static let assigns: [Message] = (0..<variety).map { assign($0) }
 
-    /// What a receiver that adds up first row + row count over the first `frames` of them gets.
+    /// How many different assigns the small-frame benchmarks send, in turn (a power of two).
+    static let variety = 4096
+
+    /// What a receiver adding up `WireTransfer.checksum(of:)` over the first `frames` of them gets.
     static func assignChecksum(frames: Int) -> UInt64 {
-        (0..<frames).reduce(UInt64(0)) { sum, frame in sum &+ UInt64(frame & 4095) * 4096 &+ 4096 }
+        (0..<frames).reduce(UInt64(0)) { sum, frame in sum &+ WireTransfer.checksum(of: assign(frame)) }
     }
 
     private func small(batched: Bool) throws {
@@ -117,6 +120,7 @@ struct BenchWire: ParsableCommand {
         // encoding away (and a receiver that used no field could skip reading them, so the
         // receivers add fields up).
         let frameSize = Self.assign(0).encoded().count
+        precondition(frameSize == HandWrittenAssign.frameSize, "an assign frame is \(frameSize) bytes")
         let perWrite = batched ? max(1, batchBytes / frameSize) : 1
         let writes = max(1, smallFrames / perWrite)
         let frames = writes * perWrite
@@ -257,7 +261,7 @@ struct BenchWire: ParsableCommand {
                         for index in 0..<chunkCount {
                             var offset = 0
                             for frame in 0..<perChunk {
-                                offset += messages[(index * perChunk + frame) & 4095].encode(
+                                offset += messages[(index * perChunk + frame) & (Self.variety - 1)].encode(
                                     requestID: UInt32(truncatingIfNeeded: index * perChunk + frame),
                                     into: UnsafeMutableRawBufferPointer(rebasing: room[offset...]))!
                             }
@@ -321,11 +325,7 @@ struct BenchWire: ParsableCommand {
                         offset += count
                         if decode {
                             try decoder.append(UnsafeRawBufferPointer(rebasing: space[0..<count])) { message, _ in
-                                switch message {
-                                case .assign(let body): sum &+= body.rowStart &+ UInt64(body.rowCount)
-                                case .scores(let body): sum &+= UInt64(body.values.count)
-                                default: break
-                                }
+                                sum &+= WireTransfer.checksum(of: message)
                                 return true
                             }
                         }
@@ -357,13 +357,24 @@ enum WireTransfer {
         let description: String
     }
 
+    /// What a receiver adds up over the fields of a message it decoded: an assign's first row
+    /// and row count, the number of a scores message's values (the same for every receiver, so
+    /// that the compiler cannot skip reading them and the sums can be checked).
+    @inline(__always)
+    static func checksum(of message: Message) -> UInt64 {
+        switch message {
+        case .assign(let body): body.rowStart &+ UInt64(body.rowCount)
+        case .scores(let body): UInt64(body.values.count)
+        default: 0
+        }
+    }
+
     /// What the receiving side does with the bytes.
     enum Receiver {
         /// Counts them (raw TCP).
         case count
-        /// Decodes every frame and message with a `FrameDecoder` and adds up the fields it
-        /// uses (an assign's first row and row count, a scores message's row count); the run
-        /// fails unless the sum is `checksum`, so every frame was decoded, and decoded right.
+        /// Decodes every frame and message with a `FrameDecoder` and adds up ``checksum(of:)``;
+        /// the run fails unless the sum is `checksum`, so every frame was decoded, and decoded right.
         case decode(checksum: UInt64)
         /// Parses 37-byte `assign` frames with ``HandWrittenAssign`` (checking length, magic,
         /// version and type) and adds up the same fields, to be `checksum`.
@@ -423,11 +434,7 @@ enum WireTransfer {
                             case .count: break
                             case .decode:
                                 try decoder.append(bytes) { message, _ in
-                                    switch message {
-                                    case .assign(let body): sum &+= body.rowStart &+ UInt64(body.rowCount)
-                                    case .scores(let body): sum &+= UInt64(body.rowCount)
-                                    default: break
-                                    }
+                                    sum &+= checksum(of: message)
                                     return true
                                 }
                             case .handWrittenAssign:
