@@ -309,8 +309,20 @@ extension CoordinatorCore {
         let parameters = configuration.parameters
         let wanted = parameters.budget.map { parameters.diversity ? $0 * parameters.poolFactor : $0 }
         if buildsLIMRHistory { return selectFromHistory(epoch, budget: wanted, &out) }
+        var variant: [Double]?
+        if configuration.method == .gradalign && parameters.gradalignScore != .sim {
+            // dot and simacc rank by a score made from the workers' columns; the curriculum
+            // carries it as each row's score.
+            variant = parameters.gradalignScore.scores(column: { self.column($0) })
+            guard variant != nil else {
+                fail("gradalign --gradalign-score \(parameters.gradalignScore.rawValue): workers sent no success/cosine/grad_norm column", &out)
+                return
+            }
+            curriculumScores = variant
+        }
         let selection = EpochSelection.select(method: configuration.method, parameters: parameters, budget: wanted,
-                                              epoch: epoch, mu: gainrlMu, rows: shape.rows, column: column)
+                                              epoch: epoch, mu: gainrlMu, rows: shape.rows,
+                                              column: { name in name == "score" && variant != nil ? variant : self.column(name) })
         switch selection {
         case let .failure(error):
             fail("\(error)", &out)

@@ -98,7 +98,7 @@ extension CoordinatorCore {
         let metrics = EpochMetrics(epoch: epoch, selected: training!.curriculum.count,
                                    trainReward: training!.rewardCount > 0 ? training!.rewardSum / training!.rewardCount : 0,
                                    testAccuracy: counts.accuracy, steps: training!.steps,
-                                   testAccuracyByTier: counts.accuracyByTier)
+                                   testAccuracyByTier: counts.accuracyByTier, sampledAccuracy: counts.sampledAccuracy)
         out.append(.metrics(metrics))
         stage = .writing(epoch: epoch)   // between epochs: nothing in flight
         continueAfter(epoch, &out)

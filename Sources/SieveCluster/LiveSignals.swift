@@ -64,7 +64,7 @@ public final class LiveSignals: SignalSource, @unchecked Sendable {
         lock.unlock()
     }
 
-    public var rowCount: Int { manifest.poolRows }
+    public var rowCount: Int { manifest.epochRows }
     public var validationRowCount: Int { manifest.validationRows }
     public var dimension: Int? { manifest.projectionDimension }
     public var gradType: DType? { .f32 }
@@ -104,7 +104,7 @@ public final class LiveSignals: SignalSource, @unchecked Sendable {
         let policy = self.policy, epoch = self.epoch
         lock.unlock()
         let rollouts = manifest.rollouts
-        return ArithmeticTasks.problems(.train, segment.row..<(segment.row + segment.count), config: manifest.tasks).map { problem in
+        return trainProblems(segment.row..<(segment.row + segment.count), epoch: epoch).map { problem in
             // Rewards are 0 or 1, so the mean times G is the exact count of scored rollouts;
             // dividing it in Float gives the very value `GRPO.signals` reports as success.
             let mean = GRPO.meanReward(policy: policy, problems: [problem], rollouts: rollouts, seed: manifest.seed, epoch: epoch)
@@ -127,8 +127,8 @@ public final class LiveSignals: SignalSource, @unchecked Sendable {
         }
         let policy = self.policy, epoch = self.epoch
         lock.unlock()
-        let split: Split = validation ? .validation : .train
-        let problems = ArithmeticTasks.problems(split, segment.row..<(segment.row + segment.count), config: manifest.tasks)
+        let rows = segment.row..<(segment.row + segment.count)
+        let problems = validation ? ArithmeticTasks.problems(.validation, rows, config: manifest.tasks) : trainProblems(rows, epoch: epoch)
         let signals = GRPO.signals(policy: policy, problems: problems, rollouts: manifest.rollouts, seed: manifest.seed,
                                    epoch: epoch, projection: projection, threads: 1)
         let block = ProblemBlock(gradients: signals.flatMap(\.projectedGradient), success: signals.map(\.success),
@@ -146,18 +146,26 @@ public final class LiveSignals: SignalSource, @unchecked Sendable {
     /// A data-parallel share of a GRPO step: the summed per-problem gradients of `rows` (in row
     /// order, Float32 as `GRPO.gradientSum` adds them), then the rollouts' reward sum and count.
     public func trainTask(rows: [Int], step: UInt64) -> [Double] {
-        let policy = currentPolicy
-        let problems = rows.map { ArithmeticTasks.problem(.train, index: $0, config: manifest.tasks) }
+        lock.lock()
+        let policy = self.policy, epoch = self.epoch
+        lock.unlock()
+        let problems = rows.map { ArithmeticTasks.problem(.train, index: manifest.problemIndex(row: $0, epoch: Int(epoch)), config: manifest.tasks) }
         var gradient = [Float](repeating: 0, count: policy.parameters.count)
         let (rewardSum, count) = GRPO.gradientSum(policy: policy, problems: problems, rollouts: manifest.rollouts,
                                                   seed: manifest.seed, epoch: step, into: &gradient, threads: 1)
         return gradient.map(Double.init) + [rewardSum, Double(count)]
     }
 
-    /// Greedy-decoding correctness of test problems `rows`: [correct, count], then
-    /// [correct, count] of each tier in turn (`EvaluationCounts`).
+    /// Test problems `rows` evaluated: greedy-decoding [correct, count], [correct, count] of each
+    /// tier in turn, then sampled [correct, count] (`EvaluationCounts`).
     public func evaluationTask(rows: [Int]) -> [Double] {
         let problems = rows.map { ArithmeticTasks.problem(.test, index: $0, config: manifest.tasks) }
-        return EvaluationCounts.greedy(policy: currentPolicy, problems: problems).values
+        return EvaluationCounts.evaluate(policy: currentPolicy, problems: problems, samples: manifest.evaluationSamples ?? 8,
+                                         seed: manifest.seed).values
+    }
+
+    /// The train problems of pool rows `rows` in `epoch` (the epoch's chunk, when chunked).
+    func trainProblems(_ rows: Range<Int>, epoch: UInt64) -> [Problem] {
+        rows.map { ArithmeticTasks.problem(.train, index: manifest.problemIndex(row: $0, epoch: Int(epoch)), config: manifest.tasks) }
     }
 }

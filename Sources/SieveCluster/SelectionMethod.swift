@@ -40,6 +40,33 @@ public enum SelectionMethod: String, CaseIterable, Sendable {
     public var budgetByDefault: Bool { self != .limr }
 }
 
+/// gradalign's ranking score, as the released code's modes name them. Computed by the
+/// coordinator from the columns workers send (`score`, `cosine`, `grad_norm`, `success`), so the
+/// wire and the workers' arithmetic are the same for all three.
+public enum GradAlignScore: String, CaseIterable, Sendable {
+    /// cos(grad_i, g_val), 0 where grad_i = 0 or p_i is 0 or 1 (the paper's default).
+    case sim
+    /// <grad_i, g_val> / |g_val| = cos x |grad_i| (same exclusions): favours large gradients.
+    case dot
+    /// 4 p_i (1 - p_i) cos(grad_i, g_val): alignment weighted by learnability.
+    case simacc
+
+    /// The scores of every row from the gradalign columns; nil when a needed column is missing.
+    func scores(column: (String) -> [Double]?) -> [Double]? {
+        guard let score = column("score") else { return nil }
+        switch self {
+        case .sim:
+            return score
+        case .dot:
+            guard let norm = column("grad_norm") else { return nil }
+            return zip(score, norm).map { $0 * $1 }
+        case .simacc:
+            guard let success = column("success"), let cosine = column("cosine") else { return nil }
+            return zip(success, cosine).map { 4 * $0 * (1 - $0) * $1 }
+        }
+    }
+}
+
 /// The parameters of the methods and of the representativeness step, as the flags give them.
 public struct MethodParameters: Sendable, Equatable {
     /// Curriculum size; nil only for limr, which then keeps rows by `threshold`.
@@ -55,6 +82,8 @@ public struct MethodParameters: Sendable, Equatable {
     /// limr without a `rewards` tensor (live runs, followed epochs that carry none): the epochs
     /// of success history it needs before it scores; the epochs before run random's draw.
     public var limrHistoryEpochs: Int
+    /// gradalign's ranking score (`--gradalign-score`).
+    public var gradalignScore: GradAlignScore = .sim
 
     public init(budget: Int?, threshold: Double = 0.6, seed: UInt64 = 1, low: Double = 0, high: Double = 1,
                 gainrl: GainRLParameters = GainRLParameters(), diversity: Bool = false, poolFactor: Int = 4,

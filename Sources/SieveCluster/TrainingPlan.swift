@@ -52,13 +52,16 @@ public struct EpochMetrics: Sendable, Equatable {
     public var steps: Int
     /// Test accuracy of each difficulty tier (nil for a tier without test problems).
     public var testAccuracyByTier: [Double?] = []
+    /// Sampled test accuracy: the share of sampled answers (temperature 1) that are right.
+    public var sampledAccuracy: Double = 0
 }
 
-/// Greedy-decoding counts of test problems, in total and per difficulty tier, as an evaluation
-/// task's result carries them: [correct, count, correct_0, count_0, ..., correct_T-1, count_T-1]
-/// with T = `ArithmeticTasks.tiers.count`. Tasks' counts add up value by value.
+/// Evaluation counts of test problems, as an evaluation task's result carries them: greedy
+/// decoding [correct, count, correct_0, count_0, ..., correct_T-1, count_T-1] with
+/// T = `ArithmeticTasks.tiers.count`, then sampled decoding [correct samples, samples].
+/// Tasks' counts add up value by value.
 public struct EvaluationCounts: Sendable, Equatable {
-    public static let length = 2 + 2 * ArithmeticTasks.tiers.count
+    public static let length = 4 + 2 * ArithmeticTasks.tiers.count
     public private(set) var values = [Double](repeating: 0, count: length)
 
     public init() {}
@@ -82,6 +85,15 @@ public struct EvaluationCounts: Sendable, Equatable {
         return counts
     }
 
+    /// Greedy counts and `samples` sampled answers per problem (`Evaluation.sampledCorrect`).
+    public static func evaluate(policy: Policy, problems: [Problem], samples: Int, seed: UInt64) -> EvaluationCounts {
+        var counts = greedy(policy: policy, problems: problems)
+        let correct = Evaluation.sampledCorrect(policy: policy, problems: problems, samples: samples, seed: seed)
+        counts.values[length - 2] += Double(correct.reduce(0, +))
+        counts.values[length - 1] += Double(problems.count * samples)
+        return counts
+    }
+
     public mutating func add(tier: Int, correct: Bool) {
         values[1] += 1
         if correct { values[0] += 1 }
@@ -95,6 +107,9 @@ public struct EvaluationCounts: Sendable, Equatable {
     }
 
     public var accuracy: Double { values[1] > 0 ? values[0] / values[1] : 0 }
+
+    /// Sampled accuracy: correct samples over samples (0 when none were drawn).
+    public var sampledAccuracy: Double { values[Self.length - 1] > 0 ? values[Self.length - 2] / values[Self.length - 1] : 0 }
 
     public var accuracyByTier: [Double?] {
         (0..<ArithmeticTasks.tiers.count).map { values[3 + 2 * $0] > 0 ? values[2 + 2 * $0] / values[3 + 2 * $0] : nil }

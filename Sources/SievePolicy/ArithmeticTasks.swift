@@ -22,9 +22,10 @@ public enum ArithmeticTasks {
     /// at the end token or the end of the context).
     public static let answerTokenLimit = 8
 
-    /// Problem `index` of `split`.
+    /// Problem `index` of `split`, of the config's task family (`config.task`).
     public static func problem(_ split: Split, index: Int, config: TaskConfig) -> Problem {
         precondition(index >= 0, "problem index must not be negative")
+        if config.task == .reversedAddition { return ReversedAdditionTasks.problem(split, index: index, config: config) }
         precondition(CharacterVocabulary.encode(config.prefix) != nil, "the prefix must use vocabulary characters")
         var draws = RandomStream(config.seed, RandomPurpose.problem.rawValue, split.rawValue, UInt64(index))
         let lowUtilityDraw = draws.nextUnit()

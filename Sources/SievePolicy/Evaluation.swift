@@ -33,6 +33,31 @@ public enum Evaluation {
         zip(written(policy: policy, problems: problems), problems).map { Reward.score(written: $0, answer: $1.trueAnswer) == 1 }
     }
 
+    /// For each problem, how many of `samples` rollouts at temperature 1 write its TRUE answer
+    /// (never the labelled one, never an inverted reward): sampled accuracy is their mean over
+    /// problems and samples. Rollout j of a problem draws from the stream named
+    /// (seed, evaluation, split, index, j), so the counts depend on the weights and those numbers
+    /// only, not on `threads` or on which worker computes them.
+    public static func sampledCorrect(policy: Policy, problems: [Problem], samples: Int, seed: UInt64, threads: Int = 1) -> [Int] {
+        precondition(samples > 0, "sampled accuracy needs at least one sample")
+        let transformer = Transformer(config: policy.config), parameters = policy.parameters
+        var counts = [Int](repeating: 0, count: problems.count)
+        counts.withUnsafeMutableBufferPointer { counts in
+            ParallelLoop.run(items: problems.count, threads: threads, config: policy.config) { i, workspace in
+                let problem = problems[i]
+                let streams = (0..<samples).map {
+                    RandomStream(seed, RandomPurpose.evaluationSample.rawValue, problem.split.rawValue, UInt64(problem.index), UInt64($0))
+                }
+                let written = parameters.withUnsafeBufferPointer {
+                    Decoder.generate(transformer, parameters: $0.baseAddress!, prompts: Array(repeating: problem.promptTokens, count: samples),
+                                     maxNewTokens: ArithmeticTasks.answerTokenLimit, choice: .sample(streams), workspace: workspace)
+                }
+                counts[i] = written.filter { Reward.score(written: $0, answer: problem.trueAnswer) == 1 }.count
+            }
+        }
+        return counts
+    }
+
     private static func written(policy: Policy, problems: [Problem]) -> [[Int32]] {
         let transformer = Transformer(config: policy.config), workspace = Workspace(config: policy.config)
         let parameters = policy.parameters

@@ -1,6 +1,7 @@
 /// The per-problem work behind `GRPO`: rollouts, the per-problem gradient, the signals.
 extension GRPO {
-    /// The G rollouts of a problem and their rewards against the labelled answer.
+    /// The G rollouts of a problem and their training rewards (against the labelled answer,
+    /// inverted for an unreliable problem that says so).
     static func sample(_ transformer: Transformer, _ parameters: UnsafePointer<Float>, _ problem: Problem,
                        _ rollouts: Int, _ seed: UInt64, _ epoch: UInt64,
                        _ workspace: Workspace) -> (written: [[Int32]], rewards: [Float]) {
@@ -13,7 +14,7 @@ extension GRPO {
                                        prompts: Array(repeating: prompt, count: rollouts),
                                        maxNewTokens: ArithmeticTasks.answerTokenLimit, choice: .sample(streams),
                                        workspace: workspace)
-        return (written, written.map { Reward.score(written: $0, answer: problem.answer) })
+        return (written, written.map { problem.trainingReward(written: $0) })
     }
 
     /// Overwrites `gradient` with the problem's g = (1/G) Σ_j A_j ∇ log p(y_j | x) and returns

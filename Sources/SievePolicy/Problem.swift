@@ -20,9 +20,15 @@ public struct Problem: Sendable, Equatable {
     public let kind: ProblemKind
     /// Which split the problem belongs to.
     public let split: Split
+    /// Which component of its task's pool it comes from.
+    public let component: TaskComponent
+    /// When true, the training reward is inverted: r' = 1 - r against the labelled answer, so
+    /// the problem's GRPO gradient is exactly -g of its clean twin. Only train problems of the
+    /// `unreliable` component carry it; evaluation never looks at it.
+    public let rewardInverted: Bool
 
     public init(index: Int, prompt: String, prefixLength: Int, answer: String, trueAnswer: String,
-                tier: Int, kind: ProblemKind, split: Split) {
+                tier: Int, kind: ProblemKind, split: Split, component: TaskComponent? = nil, rewardInverted: Bool = false) {
         self.index = index
         self.prompt = prompt
         self.prefixLength = prefixLength
@@ -31,8 +37,24 @@ public struct Problem: Sendable, Equatable {
         self.tier = tier
         self.kind = kind
         self.split = split
+        self.component = component ?? Self.component(kind: kind, wrongLabel: answer != trueAnswer)
+        self.rewardInverted = rewardInverted
+    }
+
+    /// The component of an arithmetic-task problem: regular problems are the target, noisy
+    /// labels unreliable, trivial ones easy, unsolvable ones (too long, malformed label) hard.
+    static func component(kind: ProblemKind, wrongLabel: Bool) -> TaskComponent {
+        switch kind {
+        case .regular: return wrongLabel ? .unreliable : .target
+        case .trivial: return .easy
+        case .tooLong, .malformedLabel: return .hard
+        }
     }
 
     /// True when the labelled answer is not the true answer (label noise or a malformed label).
     public var hasWrongLabel: Bool { answer != trueAnswer }
+
+    /// True when the reward GRPO trains on can differ from correctness (a wrong label or an
+    /// inverted reward).
+    public var hasUnreliableReward: Bool { hasWrongLabel || rewardInverted }
 }

@@ -64,5 +64,5 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
 
 /// What a stream is for; mixed into its key so streams of different purposes never coincide.
 enum RandomPurpose: UInt64 {
-    case problem = 1, labelNoise, initialWeights, rollout, projection, warmUpBatch, tierChoice
+    case problem = 1, labelNoise, initialWeights, rollout, projection, warmUpBatch, tierChoice, evaluationSample
 }

@@ -10,6 +10,14 @@ public enum Reward {
 }
 
 extension Problem {
+    /// The reward GRPO trains on for one written answer: `Reward.score` against the labelled
+    /// answer, inverted (1 - r) for an `unreliable` problem with `rewardInverted`. Evaluation
+    /// never uses it: it scores against `trueAnswer`.
+    public func trainingReward(written: [Int32]) -> Float {
+        let reward = Reward.score(written: written, answer: answer)
+        return rewardInverted ? 1 - reward : reward
+    }
+
     /// The prompt as tokens. The generator only writes vocabulary characters; a prompt from
     /// elsewhere with other characters is a programming error.
     var promptTokens: [Int32] {

@@ -15,9 +15,15 @@ public enum WarmUp {
     /// problems. Batch b of a run is a pure function of (seed, b), the learning rate decays
     /// from `learningRate` to a tenth along a cosine, and the result depends only on the
     /// arguments (not on `threads`).
+    ///
+    /// With `stop`, the run is checked every `checkEvery` steps (after steps checkEvery,
+    /// 2 checkEvery, ...): it ends early, after that step, when `stop(steps done, policy)` is
+    /// true. The learning-rate schedule always spans `steps`, so stopping early leaves the
+    /// weights exactly as the longer run had them at that step.
     @discardableResult
     public static func train(policy: Policy, problems: [Problem], steps: Int, seed: UInt64, batchSize: Int = 32,
-                             learningRate: Float = 3e-3, weightDecay: Float = 0.01, threads: Int = 2) -> [Double] {
+                             learningRate: Float = 3e-3, weightDecay: Float = 0.01, threads: Int = 2,
+                             checkEvery: Int = 0, stop: ((Int, Policy) -> Bool)? = nil) -> [Double] {
         precondition(!problems.isEmpty && batchSize >= shards, "warm-up needs problems and at least \(shards) per batch")
         let transformer = Transformer(config: policy.config), count = policy.parameters.count
         var optimizer = AdamW(parameterCount: count, learningRate: learningRate, weightDecay: weightDecay)
@@ -47,6 +53,7 @@ public enum WarmUp {
             let progress = Double(step) / Double(max(steps - 1, 1))
             optimizer.learningRate = learningRate * Float(0.55 + 0.45 * cos(Double.pi * progress))
             optimizer.ascend(parameters: &policy.parameters, direction: gradients[0])
+            if let stop, checkEvery > 0, (step + 1) % checkEvery == 0, stop(step + 1, policy) { break }
         }
         return losses
     }

@@ -35,26 +35,64 @@ struct Demo: ParsableCommand {
     @Option(help: "Epochs: select, train, evaluate.")
     var epochs: Int = 4
 
-    @Option(help: "Curriculum size per epoch.")
-    var budget: Int = 256
+    @Option(help: "Task family: reversed-addition (reversed-output 3-digit sums and the pool's other components) or arithmetic (the first built-in task, so older runs stay reproducible).")
+    var task: String = TaskKind.reversedAddition.rawValue
 
-    @Option(help: "Training pool size (problems).")
-    var pool: Int = 4096
+    @Option(help: "Curriculum size per epoch (default: reversed-addition --steps-per-epoch x --batch / --passes; arithmetic 256).")
+    var budget: Int?
 
-    @Option(help: "Share of training problems with a wrong label (unreliable reward).")
-    var labelNoise: Double = 0.2
+    @Option(help: "Training pool size in problems (default: reversed-addition 16384; arithmetic 4096).")
+    var pool: Int?
 
-    @Option(help: "Share of low-utility training problems (trivial or unsolvable).")
+    @Option(help: "Share of training problems with an unreliable reward (reversed-addition: inverted reward, r' = 1 - r; arithmetic: a wrong label). Default: reversed-addition 0.1, arithmetic 0.2.")
+    var labelNoise: Double?
+
+    @Option(help: "reversed-addition: relative shares of target, easy, hard and distractor problems in the rest of the pool.")
+    var shares: String = ReversedAdditionTasks.defaultShares.map { String(format: "%g", $0) }.joined(separator: ",")
+
+    @Option(help: "arithmetic: share of low-utility training problems (trivial or unsolvable).")
     var lowUtility: Double = 0.1
 
-    @Option(help: "Relative weights of the five difficulty tiers in the pool and the test set, comma-separated.")
+    @Option(help: "arithmetic: relative weights of the five difficulty tiers in the pool and the test set, comma-separated.")
     var tiers: String = "1,1,1,1,1"
 
     var tierWeights: [Double] { tiers.split(separator: ",").compactMap { Double($0) } }
+    var componentShares: [Double] { shares.split(separator: ",").compactMap { Double($0) } }
 
-    /// GRPO steps per epoch, the same for every method and for the full-data baseline: `passes`
-    /// runs over a `budget`-row curriculum in batches of `batch`.
-    var stepsPerEpoch: Int { (budget * passes + batch - 1) / batch }
+    var taskKind: TaskKind { TaskKind(rawValue: task) ?? .reversedAddition }
+    var reversed: Bool { taskKind == .reversedAddition }
+
+    @Option(name: .customLong("steps-per-epoch"), help: "GRPO steps per epoch: the epoch's curriculum is trained in this many batches, then reselected (default: reversed-addition 32; arithmetic --budget x --passes / --batch).")
+    var stepsPerEpochOption: Int?
+
+    @Option(help: "Score a fresh chunk of this many pool problems each epoch and select from it (GradAlign's released loop: chunk i mod #chunks of the pool); 0 scores the whole pool every epoch. Default: reversed-addition 4 x the budget; arithmetic 0. limr always scores the whole pool (its history needs the same rows every epoch).")
+    var chunkSize: Int?
+
+    @Option(help: "gradalign's score: sim (cosine with the validation gradient, the paper's default), dot (the inner product: cosine x |grad|), simacc (4 p(1-p) x cosine).")
+    var gradalignScore: String = "sim"
+
+    @Option(help: "Sampled answers per test problem for sampled test accuracy.")
+    var evalSamples: Int = 8
+
+    /// GRPO steps per epoch, the same for every method and for the full-data baseline:
+    /// `--steps-per-epoch`, else `passes` runs over a `budget`-row curriculum in batches of `batch`.
+    var stepsPerEpoch: Int { stepsPerEpochOption ?? (curriculumSize * pass + batch - 1) / batch }
+
+    /// The flags with their task's defaults filled in.
+    var pass: Int { passes ?? (reversed ? 1 : 4) }
+    var noise: Double { labelNoise ?? (reversed ? 0.1 : 0.2) }
+    var poolRows: Int { pool ?? (reversed ? 16_384 : 4096) }
+    var lr: Float { learningRate ?? (reversed ? 3e-4 : 1e-4) }
+    var curriculumSize: Int {
+        if let budget { return budget }
+        if reversed { return max(1, (stepsPerEpochOption ?? 32) * batch / pass) }
+        return 256
+    }
+    /// Rows scored per epoch (the chunk), for every method but limr.
+    var chunkRows: Int? {
+        let size = chunkSize ?? (reversed ? 4 * curriculumSize : 0)
+        return size > 0 && size < poolRows ? size : nil
+    }
 
     @Option(help: "Trusted validation problems (always clean).")
     var validation: Int = 128
@@ -71,14 +109,14 @@ struct Demo: ParsableCommand {
     @Option(help: "GRPO batch size (problems per step).")
     var batch: Int = 32
 
-    @Option(help: "AdamW learning rate of the GRPO steps.")
-    var learningRate: Float = 1e-4
+    @Option(help: "AdamW learning rate of the GRPO steps (default: reversed-addition 3e-4; arithmetic 1e-4).")
+    var learningRate: Float?
 
-    @Option(help: "Passes of GRPO steps over each epoch's curriculum.")
-    var passes: Int = 4
+    @Option(help: "Passes of GRPO steps over each epoch's curriculum (default: reversed-addition 1, so selection is not confounded with repetition; arithmetic 4).")
+    var passes: Int?
 
-    @Option(help: "Steps of the supervised warm-up (the standard recipe has 2000; fewer for a quick look).")
-    var warmSteps: Int = WarmUpRecipe.standard.steps
+    @Option(help: "Most steps of the supervised warm-up (reversed-addition stops earlier, at the first check inside its validation band; arithmetic's standard recipe takes 2000).")
+    var warmSteps: Int?
 
     @Option(help: "Seed of tasks, rollouts, projection and sampling.")
     var seed: UInt64 = 1
@@ -102,14 +140,28 @@ struct Demo: ParsableCommand {
         guard compare || DemoRun.liveMethods.contains(method) else {
             throw ValidationError("--method \(method) is not one of the live methods: \(DemoRun.liveMethods.joined(separator: ", "))")
         }
-        for (name, value) in [("--workers", workers), ("--epochs", epochs), ("--budget", budget), ("--pool", pool),
+        guard TaskKind(rawValue: task) != nil else {
+            throw ValidationError("--task \(task) is not one of: \(TaskKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        for (name, value) in [("--workers", workers), ("--epochs", epochs), ("--budget", curriculumSize), ("--pool", poolRows),
                               ("--validation", validation), ("--test", test), ("--rollouts", rollouts), ("--proj-dim", projDim),
-                              ("--batch", batch), ("--seeds", seeds), ("--warm-steps", warmSteps), ("--passes", passes),
-                              ("--limr-history-epochs", limrHistoryEpochs)] where value <= 0 {
+                              ("--batch", batch), ("--seeds", seeds), ("--warm-steps", warmSteps ?? 1), ("--passes", pass),
+                              ("--limr-history-epochs", limrHistoryEpochs), ("--steps-per-epoch", stepsPerEpoch),
+                              ("--eval-samples", evalSamples)] where value <= 0 {
             throw ValidationError("\(name) must be positive, not \(value)")
         }
-        guard (0...1).contains(labelNoise), (0...1).contains(lowUtility) else {
+        guard (0...1).contains(noise), (0...1).contains(lowUtility) else {
             throw ValidationError("--label-noise and --low-utility are shares in [0, 1]")
+        }
+        guard componentShares.count == 4, componentShares.allSatisfy({ $0 >= 0 }), componentShares.contains(where: { $0 > 0 }) else {
+            throw ValidationError("--shares needs four non-negative weights (target, easy, hard, distractor), not \(shares)")
+        }
+        guard (chunkSize ?? 0) >= 0 else { throw ValidationError("--chunk-size must not be negative, not \(chunkSize!)") }
+        if let chunkRows, curriculumSize > chunkRows {
+            throw ValidationError("--budget \(curriculumSize) is larger than the --chunk-size \(chunkRows) it is selected from")
+        }
+        guard GradAlignScore(rawValue: gradalignScore) != nil else {
+            throw ValidationError("--gradalign-score \(gradalignScore) is not sim, dot or simacc")
         }
         guard tierWeights.count == 5, tierWeights.allSatisfy({ $0 >= 0 }), tierWeights.contains(where: { $0 > 0 }) else {
             throw ValidationError("--tiers needs five non-negative weights, not \(tiers)")
@@ -124,7 +176,7 @@ struct Demo: ParsableCommand {
     func run() throws {
         let logger = LogSetup.logger("gradsieve.demo", level: logLevel)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let warm = try DemoRun.warmStart(in: out, steps: warmSteps)
+        let warm = try DemoRun.warmStart(in: out, task: taskKind, steps: warmSteps)
         if compare {
             try DemoCompare(demo: self, warm: warm, logger: logger).run()
         } else {

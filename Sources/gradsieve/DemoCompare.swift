@@ -1,10 +1,14 @@
 import Foundation
 import Logging
+import SieveData
 import SievePolicy
 
-/// `demo --compare`: the full-data baseline, random and every live method from the same warm
-/// start, with the same number of GRPO steps and rollouts, over several seeds; a table in
-/// OUT/compare.md.
+/// `demo --compare`: every arm from the same warm start, with the same GRPO steps, the same
+/// repetition and the same rollouts per step, over several seeds; tables in OUT/compare.md.
+///
+/// Arms: `full` (the epoch's whole pool, or chunk, in a fresh random order), `random` (a
+/// uniform draw of the budget), on reversed-addition `clean` (random on a pool of clean target
+/// problems only: the upper bound of what a selection could keep), then every live method.
 struct DemoCompare {
     let demo: Demo
     let warm: String
@@ -12,94 +16,193 @@ struct DemoCompare {
 
     func run() throws {
         var results: [String: [[DemoRun.Line]]] = [:]
-        for arm in Self.arms {
+        for arm in arms {
             for seed in 1...UInt64(demo.seeds) {
                 let directory = demo.out + "/\(arm)/seed-\(seed)"
                 print("compare: \(arm), seed \(seed)")
-                let run = arm == "full"
-                    ? DemoRun.fullData(demo: demo, seed: seed, directory: directory, warm: warm, logger: logger)
-                    : DemoRun(demo: demo, method: arm, seed: seed, directory: directory, warm: warm, logger: logger)
+                let run: DemoRun
+                switch arm {
+                case "full": run = DemoRun.fullData(demo: demo, seed: seed, directory: directory, warm: warm, logger: logger)
+                case "clean": run = DemoRun.cleanTarget(demo: demo, seed: seed, directory: directory, warm: warm, logger: logger)
+                default: run = DemoRun(demo: demo, method: arm, seed: seed, directory: directory, warm: warm, logger: logger)
+                }
                 let lines = try run.run(printing: false)
                 results[arm, default: []].append(lines)
-                print(String(format: "  test accuracy by epoch: %@", lines.map { String(format: "%.3f", $0.test_accuracy) }.joined(separator: " ")))
+                print(String(format: "  sampled test accuracy by epoch: %@   greedy: %@",
+                             lines.map { String(format: "%.3f", $0.sampled_accuracy ?? 0) }.joined(separator: " "),
+                             lines.map { String(format: "%.3f", $0.test_accuracy) }.joined(separator: " ")))
             }
         }
-        let text = table(results)
-        try text.write(toFile: demo.out + "/compare.md", atomically: true, encoding: .utf8)
+        let text = CompareTables(demo: demo, arms: arms, results: results).markdown()
+        try AtomicFile.write(text, to: demo.out + "/compare.md")
         print(text)
     }
 
-    /// The runs of a comparison: the full-data baseline, then every live method.
-    static let arms = ["full"] + DemoRun.liveMethods
+    /// The runs of a comparison: the baselines, then every live method but random.
+    var arms: [String] {
+        (demo.reversed ? ["full", "random", "clean"] : ["full", "random"]) + DemoRun.liveMethods.filter { $0 != "random" }
+    }
+}
 
-    /// Mean and spread (sample standard deviation) of test accuracy per method and epoch, and the
-    /// GRPO steps after which each method's mean first reaches the full-data baseline's final
-    /// mean accuracy (at epoch granularity: accuracy is measured once per epoch).
-    func table(_ results: [String: [[DemoRun.Line]]]) -> String {
-        let epochs = 0...demo.epochs
-        var text = "# Test accuracy by method and epoch\n\n"
-        text += "`gradsieve \(CommandLine.arguments.dropFirst().joined(separator: " "))` (pool \(demo.pool), budget \(demo.budget), "
-        text += "label noise \(demo.labelNoise), \(demo.epochs) epochs, \(demo.passes) passes, batch \(demo.batch), \(demo.rollouts) rollouts, \(demo.workers) workers). "
-        text += "Mean ± standard deviation over \(demo.seeds) seed(s); epoch 0 is the shared warm start. Every run takes the same "
-        text += "\(demo.stepsPerEpoch) GRPO steps of \(demo.batch) problems × \(demo.rollouts) rollouts per epoch; `full` is the full-data "
-        text += "baseline (its curriculum is the whole pool of \(demo.pool) in a fresh random order each epoch, so those steps train on "
-        text += "\(min(demo.pool, demo.stepsPerEpoch * demo.batch)) freshly drawn problems, each once), "
-        text += "`random` a uniform draw of \(demo.budget) problems each epoch. Test accuracy is greedy decoding on \(demo.test) "
-        text += "held-out clean problems (questions that no pool or warm-up holds). `limr` builds its reward history from each epoch's success and trains on random's "
-        text += "draw for its first \(demo.limrHistoryEpochs) epoch(s), so without --diversity it matches random until then.\n\n"
-        text += "| method | " + epochs.map { "epoch \($0)" }.joined(separator: " | ") + " | steps to full-data accuracy |\n"
-        text += "|---|" + epochs.map { _ in "---|" }.joined() + "---|\n"
-        let target = mean(results["full"] ?? [], epoch: demo.epochs)
-        for arm in Self.arms {
-            let runs = results[arm] ?? []
-            let cells = epochs.map { epoch -> String in
-                let values = runs.compactMap { $0.first { $0.epoch == epoch }?.test_accuracy }
-                return String(format: "%.3f ± %.3f", average(values), spread(values))
-            }
-            let reach = epochs.dropFirst().first { mean(runs, epoch: $0) >= target }.map { "\($0 * demo.stepsPerEpoch)" } ?? "not reached"
-            text += "| \(arm) | " + cells.joined(separator: " | ") + " | \(reach) |\n"
-        }
-        text += tierTable(results)
-        text += "\nPer run (test accuracy after epochs 0 to \(demo.epochs)):\n\n"
-        text += "| method | " + (1...demo.seeds).map { "seed \($0)" }.joined(separator: " | ") + " |\n"
+/// The tables of compare.md, from every run's metrics lines.
+struct CompareTables {
+    let demo: Demo
+    let arms: [String]
+    let results: [String: [[DemoRun.Line]]]
+
+    var epochs: ClosedRange<Int> { 0...demo.epochs }
+
+    func markdown() -> String {
+        var text = "# Held-out accuracy by method and epoch\n\n"
+        text += "`gradsieve \(CommandLine.arguments.dropFirst().joined(separator: " "))`: task \(demo.taskKind.rawValue), "
+        let chunk: String = demo.chunkRows.map { ", a fresh chunk of \($0) scored per epoch" } ?? ", scored whole every epoch"
+        text += "pool \(demo.poolRows)" + chunk
+        text += ", curriculum \(demo.curriculumSize), unreliable share \(demo.noise), \(demo.epochs) epochs of \(demo.stepsPerEpoch) GRPO steps "
+        text += "(batch \(demo.batch), \(demo.rollouts) rollouts, \(demo.pass) pass(es), lr \(demo.lr)), \(demo.workers) workers, "
+        text += "\(demo.seeds) seed(s). Epoch 0 is the shared warm start. Every arm takes the same steps. "
+        text += "`full`: the epoch's whole pool in a fresh random order; `random`: a uniform draw of the curriculum size"
+        text += demo.reversed ? "; `clean`: random on a pool of clean target problems only (the upper bound of a selection). " : ". "
+        text += "Test: \(demo.test) held-out clean problems; sampled accuracy is the share of \(demo.evalSamples) answers per problem "
+        text += "(temperature 1) that are right, greedy accuracy the share of greedy answers. \(standardErrorNote())\n\n"
+        text += "## Sampled test accuracy (primary)\n\n" + curveTable(\.sampled_accuracy)
+        text += "\n## Greedy test accuracy\n\n" + curveTable { $0.test_accuracy }
+        text += "\n## Paired difference against random after epoch \(demo.epochs)\n\n" + pairedTable()
+        text += "\n## At equal rollouts (scoring counted)\n\n" + rolloutsTable()
+        text += "\n## What each curriculum picked\n\n" + pickedTable()
+        text += "\n## Test accuracy by tier after epoch \(demo.epochs)\n\n" + tierTable()
+        text += "\n## Per run (sampled test accuracy after epochs 0 to \(demo.epochs))\n\n"
+        text += "| arm | " + (1...demo.seeds).map { "seed \($0)" }.joined(separator: " | ") + " |\n"
         text += "|---|" + (1...demo.seeds).map { _ in "---|" }.joined() + "\n"
-        for arm in Self.arms {
+        for arm in arms {
             let runs = results[arm] ?? []
-            text += "| \(arm) | " + runs.map { $0.map { String(format: "%.3f", $0.test_accuracy) }.joined(separator: " ") }.joined(separator: " | ") + " |\n"
+            text += "| \(arm) | " + runs.map { $0.map { String(format: "%.3f", $0.sampled_accuracy ?? 0) }.joined(separator: " ") }
+                .joined(separator: " | ") + " |\n"
         }
         return text
     }
 
-    /// Test accuracy per difficulty tier at the warm start and after the last epoch, mean over
-    /// seeds: where a curriculum's gains and losses lie.
-    func tierTable(_ results: [String: [[DemoRun.Line]]]) -> String {
-        let tiers = ArithmeticTasks.tiers
-        var text = "\nTest accuracy by tier after epoch \(demo.epochs) (mean over seeds; tier 0 is the easiest):\n\n"
-        text += "| method | " + tiers.indices.map { "tier \($0) (\(tiers[$0].description))" }.joined(separator: " | ") + " |\n"
-        text += "|---|" + tiers.map { _ in "---|" }.joined() + "\n"
-        func row(_ name: String, _ lines: [DemoRun.Line]) -> String {
-            let cells = tiers.indices.map { tier -> String in
-                let values = lines.compactMap { $0.test_accuracy_by_tier?[tier] }
-                return values.isEmpty ? "-" : String(format: "%.3f", average(values))
+    /// One standard error of the warm start's sampled and greedy accuracy on this test set.
+    func standardErrorNote() -> String {
+        guard let warm = results[arms[0]]?.first?.first else { return "" }
+        let n = Double(demo.test)
+        let greedy = (warm.test_accuracy * (1 - warm.test_accuracy) / n).squareRoot()
+        // Samples of one problem are correlated; the bound below treats each problem's mean as
+        // one draw, which is conservative (at most the binomial error of n problems).
+        let p = warm.sampled_accuracy ?? 0
+        let sampled = (p * (1 - p) / n).squareRoot()
+        return String(format: "One standard error at the warm start: greedy %.3f, sampled at most %.3f.", greedy, sampled)
+    }
+
+    func values(_ arm: String, epoch: Int, _ metric: (DemoRun.Line) -> Double?) -> [Double] {
+        (results[arm] ?? []).compactMap { $0.first { $0.epoch == epoch }.flatMap(metric) }
+    }
+
+    func curveTable(_ metric: (DemoRun.Line) -> Double?) -> String {
+        var text = "| arm | " + epochs.map { "epoch \($0)" }.joined(separator: " | ") + " |\n"
+        text += "|---|" + epochs.map { _ in "---|" }.joined() + "\n"
+        for arm in arms {
+            text += "| \(arm) | " + epochs.map { epoch -> String in
+                let v = values(arm, epoch: epoch, metric)
+                return v.isEmpty ? "-" : String(format: "%.3f ± %.3f", Stats.mean(v), Stats.sd(v))
+            }.joined(separator: " | ") + " |\n"
+        }
+        return text + "\n(mean ± standard deviation over seeds)\n"
+    }
+
+    /// Per seed, arm minus random on the same seed (same pool, test set and warm start), then
+    /// the mean with a 95% t interval over seeds.
+    func pairedTable() -> String {
+        var text = "| arm | sampled: mean difference [95% CI] | greedy: mean difference [95% CI] | seeds better than random |\n|---|---|---|---|\n"
+        for arm in arms where arm != "random" {
+            let sampled = differences(arm, epoch: demo.epochs, \.sampled_accuracy)
+            let greedy = differences(arm, epoch: demo.epochs) { $0.test_accuracy }
+            text += "| \(arm) | \(Stats.interval(sampled)) | \(Stats.interval(greedy)) | \(sampled.filter { $0 > 0 }.count) of \(sampled.count) |\n"
+        }
+        return text + "\n(an interval that excludes 0 is a difference this many seeds can tell from noise)\n"
+    }
+
+    func differences(_ arm: String, epoch: Int, _ metric: (DemoRun.Line) -> Double?) -> [Double] {
+        let a = values(arm, epoch: epoch, metric), r = values("random", epoch: epoch, metric)
+        return zip(a, r).map { $0 - $1 }
+    }
+
+    /// Rollouts per arm, and each arm against random at the first epoch where it has spent at
+    /// least random's total rollouts.
+    func rolloutsTable() -> String {
+        let randomRuns = results["random"] ?? []
+        let budget = randomRuns.first?.last?.rollouts ?? 0
+        var text = "Random spends \(budget) rollouts in \(demo.epochs) epochs. For each arm: its rollouts per epoch, and its sampled "
+        text += "accuracy at the first epoch where it has spent at least that many (its last epoch if it never does), paired with "
+        text += "random's final accuracy on the same seed.\n\n"
+        text += "| arm | rollouts per epoch (training + scoring) | epoch at random's rollouts | sampled there | difference vs random [95% CI] |\n|---|---|---|---|---|\n"
+        for arm in arms {
+            let runs = results[arm] ?? []
+            guard let first = runs.first, first.count > 1 else { continue }
+            let perEpoch = (first.last!.rollouts ?? 0) / max(1, first.count - 1)
+            let epoch = first.first { ($0.rollouts ?? 0) >= budget && $0.epoch > 0 }?.epoch ?? demo.epochs
+            let here = values(arm, epoch: epoch, \.sampled_accuracy)
+            let random = values("random", epoch: demo.epochs, \.sampled_accuracy)
+            let diffs = zip(here, random).map { $0 - $1 }
+            text += "| \(arm) | \(perEpoch) | \(epoch) | \(String(format: "%.3f", Stats.mean(here))) | \(Stats.interval(diffs)) |\n"
+        }
+        return text
+    }
+
+    /// Share of each pool component in the curricula, over every epoch and seed.
+    func pickedTable() -> String {
+        let names = TaskComponent.allCases.map(\.rawValue)
+        var text = "| arm | " + names.joined(separator: " | ") + " |\n|---|" + names.map { _ in "---|" }.joined() + "\n"
+        for arm in arms {
+            var totals = [String: Int](), all = 0
+            for run in results[arm] ?? [] {
+                for line in run { for (name, count) in line.picked ?? [:] { totals[name, default: 0] += count; all += count } }
             }
-            return "| \(name) | " + cells.joined(separator: " | ") + " |\n"
+            text += "| \(arm) | " + names.map { all == 0 ? "-" : String(format: "%.2f", Double(totals[$0] ?? 0) / Double(all)) }
+                .joined(separator: " | ") + " |\n"
         }
-        text += row("warm start", (results["full"] ?? []).compactMap { $0.first { $0.epoch == 0 } })
-        for arm in Self.arms {
-            text += row(arm, (results[arm] ?? []).compactMap { $0.first { $0.epoch == demo.epochs } })
+        return text + "\n(share of curriculum rows, all epochs and seeds)\n"
+    }
+
+    func tierTable() -> String {
+        let names = demo.reversed ? ReversedAdditionTasks.tierNames : ArithmeticTasks.tiers.map(\.description)
+        let tiers = demo.reversed ? 0..<4 : 0..<names.count
+        var text = "Greedy accuracy; " + (demo.reversed ? "tiers are the carries of the sum.\n\n" : "tier 0 is the easiest.\n\n")
+        text += "| arm | " + tiers.map { names[$0] }.joined(separator: " | ") + " |\n|---|" + tiers.map { _ in "---|" }.joined() + "\n"
+        func row(_ name: String, _ lines: [DemoRun.Line]) -> String {
+            "| \(name) | " + tiers.map { tier -> String in
+                let v = lines.compactMap { $0.test_accuracy_by_tier?[tier] ?? nil }
+                return v.isEmpty ? "-" : String(format: "%.3f", Stats.mean(v))
+            }.joined(separator: " | ") + " |\n"
         }
+        text += row("warm start", (results[arms[0]] ?? []).compactMap { $0.first { $0.epoch == 0 } })
+        for arm in arms { text += row(arm, (results[arm] ?? []).compactMap { $0.first { $0.epoch == demo.epochs } }) }
         return text
     }
+}
 
-    func mean(_ runs: [[DemoRun.Line]], epoch: Int) -> Double {
-        average(runs.compactMap { $0.first { $0.epoch == epoch }?.test_accuracy })
+/// Means, spreads and t intervals over seeds.
+enum Stats {
+    static func mean(_ v: [Double]) -> Double { v.isEmpty ? 0 : v.reduce(0, +) / Double(v.count) }
+
+    /// Sample standard deviation (0 for fewer than two values).
+    static func sd(_ v: [Double]) -> Double {
+        guard v.count > 1 else { return 0 }
+        let m = mean(v)
+        return (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot()
     }
 
-    func average(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
+    /// Two-sided 97.5% quantile of Student's t with `df` degrees of freedom.
+    static func t975(_ df: Int) -> Double {
+        let table = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228]
+        return df >= 1 && df <= table.count ? table[df - 1] : 1.96
+    }
 
-    func spread(_ values: [Double]) -> Double {
-        guard values.count > 1 else { return 0 }
-        let m = average(values)
-        return (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)).squareRoot()
+    /// The mean with its 95% confidence interval, e.g. "+0.031 [+0.012, +0.050]".
+    static func interval(_ v: [Double]) -> String {
+        guard !v.isEmpty else { return "-" }
+        let m = mean(v)
+        guard v.count > 1 else { return String(format: "%+.3f (one seed)", m) }
+        let half = t975(v.count - 1) * sd(v) / Double(v.count).squareRoot()
+        return String(format: "%+.3f [%+.3f, %+.3f]", m, m - half, m + half)
     }
 }

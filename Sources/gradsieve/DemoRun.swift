@@ -22,6 +22,9 @@ struct DemoRun {
     let directory: String
     let warm: String
     let logger: Logger
+    /// The clean-target arm: its pool holds only clean target problems (the upper bound of what
+    /// a selection could keep).
+    var cleanPool = false
 
     init(demo: Demo, method: String, seed: UInt64, directory: String, warm: String, logger: Logger,
          label: String? = nil, budget: Int? = nil) {
@@ -32,15 +35,24 @@ struct DemoRun {
         self.warm = warm
         self.logger = logger
         self.label = label ?? method
-        self.budget = budget ?? demo.budget
+        self.budget = budget ?? demo.curriculumSize
     }
 
-    /// The full-data baseline: its curriculum is the whole pool in a fresh random order each
-    /// epoch, and the epoch's GRPO steps (as many as a `--budget` curriculum takes) run through
-    /// the first budget x passes of them: fresh problems, each seen once.
+    /// The full-data baseline: its curriculum is the epoch's whole pool (the chunk, when chunked)
+    /// in a fresh random order, and the epoch's GRPO steps run through the first
+    /// steps x batch of them: fresh problems, each seen once.
     static func fullData(demo: Demo, seed: UInt64, directory: String, warm: String, logger: Logger) -> DemoRun {
         DemoRun(demo: demo, method: "random", seed: seed, directory: directory, warm: warm, logger: logger,
-                label: "full", budget: demo.pool)
+                label: "full", budget: demo.chunkRows ?? demo.poolRows)
+    }
+
+    /// The clean-target arm (reversed-addition): random draws from a pool of clean target
+    /// problems only, with the same steps: what training would gain if every unreliable, easy,
+    /// hard and distractor problem were removed.
+    static func cleanTarget(demo: Demo, seed: UInt64, directory: String, warm: String, logger: Logger) -> DemoRun {
+        var run = DemoRun(demo: demo, method: "random", seed: seed, directory: directory, warm: warm, logger: logger, label: "clean")
+        run.cleanPool = true
+        return run
     }
 
     struct Line: Codable {
@@ -52,29 +64,50 @@ struct DemoRun {
         var seconds: Double
         /// Test accuracy of each difficulty tier, easiest first (null for a tier without test problems).
         var test_accuracy_by_tier: [Double?]?
+        /// Sampled test accuracy: the share of `--eval-samples` answers per test problem
+        /// (temperature 1) that are right.
+        var sampled_accuracy: Double?
+        /// How many curriculum rows came from each pool component (target, easy, hard,
+        /// unreliable, distractor).
+        var picked: [String: Int]?
+        /// Rollouts spent so far, training and scoring (the warm start's line: 0).
+        var rollouts: Int?
+        /// Of `rollouts`, those spent scoring the pool and the validation set.
+        var scoring_rollouts: Int?
     }
 
-    /// The warm-start checkpoint in `directory`, made once by the standard warm-up and reused
-    /// (named by the recipe, so another recipe never picks up these weights).
-    static func warmStart(in directory: String, steps: Int) throws -> String {
-        var recipe = WarmUpRecipe.standard
-        recipe.steps = steps
+    /// The warm-start checkpoint in `directory`, made once by the task's warm-up recipe and
+    /// reused (named by the recipe, so another recipe never picks up these weights).
+    static func warmStart(in directory: String, task: TaskKind, steps: Int?) throws -> String {
+        var recipe = WarmUpRecipe.recipe(for: task)
+        if let steps { recipe.steps = steps }
         let path = directory + "/" + recipe.checkpointName
         if FileManager.default.fileExists(atPath: path) { return path }
         print("warm-up: supervised training on clean problems (once; cached in \(path))")
         let started = Date()
-        let policy = recipe.run(threads: 2)
-        try policy.save(to: path + ".tmp")
+        let outcome = recipe.train(threads: 2)
+        try outcome.policy.save(to: path + ".tmp")
         guard rename(path + ".tmp", path) == 0 else { throw CommandFailure("cannot write \(path)") }
+        if let band = recipe.band, let accuracy = outcome.validationAccuracy {
+            let verdict = outcome.inBand ? "inside" : "NOT inside (no check landed in it; the last one is used)"
+            print(String(format: "warm-up: stopped after %d steps at validation greedy accuracy %.3f, %@ the band %.2f...%.2f",
+                         outcome.steps, accuracy, verdict, band.lowerBound, band.upperBound))
+        }
         print("warm-up: done in \(Int(Date().timeIntervalSince(started))) s")
         return path
     }
 
     var manifest: LiveManifest {
-        LiveManifest(checkpoint: URL(fileURLWithPath: warm).standardizedFileURL.path, poolRows: demo.pool,
-                     validationRows: demo.validation, testRows: demo.test, taskSeed: seed, labelNoise: demo.labelNoise,
-                     lowUtilityShare: demo.lowUtility, tierWeights: demo.tierWeights, rollouts: demo.rollouts,
-                     projectionDimension: demo.projDim, seed: seed)
+        var manifest = LiveManifest(checkpoint: URL(fileURLWithPath: warm).standardizedFileURL.path, poolRows: demo.poolRows,
+                                    validationRows: demo.validation, testRows: demo.test, taskSeed: seed,
+                                    labelNoise: cleanPool ? 0 : demo.noise, lowUtilityShare: demo.lowUtility,
+                                    tierWeights: demo.tierWeights, rollouts: demo.rollouts, projectionDimension: demo.projDim, seed: seed)
+        manifest.task = demo.taskKind
+        manifest.componentShares = cleanPool ? [1, 0, 0, 0] : demo.componentShares
+        // limr's history needs the same rows every epoch: it scores the whole pool.
+        manifest.chunkRows = method == "limr" ? nil : demo.chunkRows
+        manifest.evaluationSamples = demo.evalSamples
+        return manifest
     }
 
     /// Runs the epochs; returns the metrics lines, epoch 0 being the warm start.
@@ -85,39 +118,63 @@ struct DemoRun {
         let live = try LiveSignals(manifestPath: manifestPath)
         let started = Date()
         let testProblems = ArithmeticTasks.problems(.test, 0..<demo.test, config: manifest.tasks)
-        let warmCounts = EvaluationCounts.greedy(policy: live.currentPolicy, problems: testProblems)
+        let warmCounts = EvaluationCounts.evaluate(policy: live.currentPolicy, problems: testProblems, samples: demo.evalSamples,
+                                                   seed: manifest.seed)
         var lines = [Line(epoch: 0, method: label, selected: 0, train_reward: 0, test_accuracy: warmCounts.accuracy, seconds: 0,
-                          test_accuracy_by_tier: warmCounts.accuracyByTier)]
-        if printing { print(String(format: "epoch 0  %@  warm start          test accuracy %.3f", label, lines[0].test_accuracy)) }
+                          test_accuracy_by_tier: warmCounts.accuracyByTier, sampled_accuracy: warmCounts.sampledAccuracy,
+                          picked: nil, rollouts: 0, scoring_rollouts: 0)]
+        if printing {
+            print(String(format: "epoch 0  %@  warm start          test accuracy %.3f  sampled %.3f", label, lines[0].test_accuracy,
+                         warmCounts.sampledAccuracy))
+        }
         let chosen = SelectionMethod(rawValue: method)!
         var configuration = RunConfiguration(
             method: chosen, parameters: MethodParameters(budget: budget, seed: seed,
-                                                         gainrl: GainRLParameters(n: 500, alpha: 2, beta: 0.5, sigma: Double(demo.pool) / 4, maxShift: 1000),
+                                                         gainrl: GainRLParameters(n: 500, alpha: 2, beta: 0.5, sigma: Double(manifest.epochRows) / 4, maxShift: 1000),
                                                          diversity: demo.diversity == "facility-location" && method != "random",
                                                          poolFactor: demo.poolFactor, limrHistoryEpochs: demo.limrHistoryEpochs),
             epochs: demo.epochs, expectWorkers: demo.workers, shardRows: 128, validationShardRows: 32,
             dataPath: LiveManifest.scheme + manifestPath, runID: "demo-\(label)-\(seed)", heartbeatMillis: 500,
             workerTimeoutMillis: 60_000)
-        configuration.training = TrainingPlan(batchSize: demo.batch, testRows: demo.test, learningRate: demo.learningRate,
-                                              passes: demo.passes, stepsPerEpoch: demo.stepsPerEpoch)
-        let shape = PoolShape(rows: demo.pool, validationRows: demo.validation, dimension: demo.projDim, fingerprint: live.fingerprint)
-        let ids = (0..<demo.pool).map { String(format: "train-%06d", $0) }
-        let output = RunOutput(directory: directory, ids: ids)
+        configuration.parameters.gradalignScore = GradAlignScore(rawValue: demo.gradalignScore) ?? .sim
+        configuration.training = TrainingPlan(batchSize: demo.batch, testRows: demo.test, learningRate: demo.lr,
+                                              passes: demo.pass, stepsPerEpoch: demo.stepsPerEpoch)
+        let manifest = self.manifest
+        let shape = PoolShape(rows: manifest.epochRows, validationRows: demo.validation, dimension: demo.projDim, fingerprint: live.fingerprint)
+        // Row r of epoch e is train problem chunkStart(e) + r: ids name the problem.
+        func output(epoch: Int) -> RunOutput {
+            let start = manifest.chunkStart(epoch: epoch)
+            return RunOutput(directory: directory, ids: (0..<manifest.epochRows).map { String(format: "train-%06d", start + $0) })
+        }
+        var picked: [Int: [String: Int]] = [:]
         let service = try CoordinatorService(configuration: configuration, shape: shape, endpoint: Endpoint(host: "127.0.0.1", port: 0),
                                              logger: logger, initialWeights: live.currentPolicy.parameters,
                                              finalGreedy: { try FinalGreedy.run($0, pool: live) }, journal: { _, _ in }, syncJournal: {},
-                                             writeEpoch: { try output.write($0) })
+                                             writeEpoch: { result in
+                                                 try output(epoch: result.epoch).write(result)
+                                                 picked[result.epoch] = Self.components(of: result.curriculum.map(\.row), epoch: result.epoch,
+                                                                                        manifest: manifest)
+                                             })
+        // Rollouts: training takes steps x batch x G per epoch; scoring takes G per scored row
+        // (and per validation row for gradalign's reference); random and full score nothing.
+        let scored = SelectionMethod(rawValue: method)! == .random ? 0
+            : (manifest.epochRows + (method == "gradalign" ? demo.validation : 0)) * demo.rollouts
         var epochStart = Date()
         service.onMetrics = { metrics in
             let seconds = Date().timeIntervalSince(epochStart)
             epochStart = Date()
+            let before = lines.last!
+            let trained = metrics.steps * demo.batch * demo.rollouts
             let line = Line(epoch: metrics.epoch, method: label, selected: metrics.selected, train_reward: metrics.trainReward,
                             test_accuracy: metrics.testAccuracy, seconds: (seconds * 100).rounded() / 100,
-                            test_accuracy_by_tier: metrics.testAccuracyByTier)
+                            test_accuracy_by_tier: metrics.testAccuracyByTier, sampled_accuracy: metrics.sampledAccuracy,
+                            picked: picked[metrics.epoch], rollouts: (before.rollouts ?? 0) + trained + scored,
+                            scoring_rollouts: (before.scoring_rollouts ?? 0) + scored)
             lines.append(line)
             if printing {
-                print(String(format: "epoch %d  %@  scored %d  curriculum %d  train reward %.3f  test accuracy %.3f  %.1f s",
-                             metrics.epoch, label, demo.pool, metrics.selected, metrics.trainReward, metrics.testAccuracy, seconds))
+                print(String(format: "epoch %d  %@  scored %d  curriculum %d  train reward %.3f  test accuracy %.3f  sampled %.3f  %.1f s",
+                             metrics.epoch, label, scored / demo.rollouts, metrics.selected, metrics.trainReward, metrics.testAccuracy,
+                             metrics.sampledAccuracy, seconds))
             }
             try? Self.writeMetrics(lines, to: directory + "/metrics.jsonl")
         }
@@ -125,9 +182,19 @@ struct DemoRun {
         let outcome = service.run()
         if case .interrupted = outcome { workers.terminate() }
         if case let .failure(message) = outcome { throw CommandFailure(message) }
-        try? output.writeThroughput(service.throughput)
+        try? output(epoch: 1).writeThroughput(service.throughput)
         if printing { print("total \(Int(Date().timeIntervalSince(started))) s; metrics in \(directory)/metrics.jsonl") }
         return lines
+    }
+
+    /// Curriculum rows counted by the pool component of their problem.
+    static func components(of rows: [Int], epoch: Int, manifest: LiveManifest) -> [String: Int] {
+        var counts = Dictionary(uniqueKeysWithValues: TaskComponent.allCases.map { ($0.rawValue, 0) })
+        for row in rows {
+            let problem = ArithmeticTasks.problem(.train, index: manifest.problemIndex(row: row, epoch: epoch), config: manifest.tasks)
+            counts[problem.component.rawValue, default: 0] += 1
+        }
+        return counts
     }
 
     static func writeMetrics(_ lines: [Line], to path: String) throws {

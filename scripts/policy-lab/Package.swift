@@ -11,6 +11,7 @@ let package = Package(
         .target(name: "SieveKernels", dependencies: ["CSieveKernels"], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "SievePolicy", dependencies: ["COpenBLAS", "SieveKernels"], swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(name: "PolicyLab", dependencies: ["SievePolicy"], swiftSettings: [.unsafeFlags(["-O"])]),
+        .executableTarget(name: "RevLab", dependencies: ["SievePolicy"], swiftSettings: [.unsafeFlags(["-O"])]),
     ],
     swiftLanguageModes: [.v5]
 )
