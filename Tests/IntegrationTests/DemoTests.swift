@@ -7,7 +7,7 @@ final class DemoTests: XCTestCase {
     func demo(_ harness: Harness, workers: Int, out: String) throws -> Harness.Result {
         try harness.run(["demo", "--out", harness.path(out), "--workers", "\(workers)", "--epochs", "2", "--pool", "96",
                          "--budget", "32", "--batch", "16", "--validation", "16", "--test", "48", "--rollouts", "4",
-                         "--proj-dim", "32", "--warm-steps", "40", "--tiers", "1,1,0,0,0", "--method", "gradalign"])
+                         "--proj-dim", "32", "--warm-steps", "40", "--tiers", "1,1,0,0,0", "--method", "gradalign", "--task", "arithmetic"])
     }
 
     func testDemoRunsThroughWorkersAndDoesNotDependOnTheirNumber() throws {
@@ -52,7 +52,7 @@ final class DemoTests: XCTestCase {
         func demo(_ method: String, workers: Int) throws -> Harness.Result {
             try harness.run(["demo", "--out", harness.path(method), "--workers", "\(workers)", "--epochs", "3", "--pool", "128",
                              "--budget", "32", "--batch", "16", "--validation", "16", "--test", "48", "--rollouts", "4",
-                             "--proj-dim", "32", "--warm-steps", "40", "--tiers", "1,1,0,0,0", "--method", method,
+                             "--proj-dim", "32", "--warm-steps", "40", "--tiers", "1,1,0,0,0", "--method", method, "--task", "arithmetic",
                              "--limr-history-epochs", "2", "--passes", "1"])
         }
         let limr = try demo("limr", workers: 2)
@@ -114,14 +114,15 @@ final class DemoTests: XCTestCase {
         let result = try harness.run(["demo", "--compare", "--out", harness.path("cmp"), "--seeds", "1", "--workers", "1",
                                       "--epochs", "1", "--pool", "64", "--budget", "16", "--batch", "8", "--passes", "2",
                                       "--validation", "8", "--test", "16", "--rollouts", "2", "--proj-dim", "16",
-                                      "--warm-steps", "10", "--tiers", "1,1,0,0,0", "--limr-history-epochs", "1"])
+                                      "--warm-steps", "10", "--tiers", "1,1,0,0,0", "--limr-history-epochs", "1", "--task", "arithmetic"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let table = String(decoding: try harness.read("cmp/compare.md"), as: UTF8.self)
         for arm in ["full", "random", "gradalign", "learnalign", "limr", "gainrl", "accuracy-band"] {
             XCTAssertTrue(table.contains("| \(arm) | "), "no row for \(arm) in\n\(table)")
         }
-        XCTAssertTrue(table.contains("4 GRPO steps of 8 problems"), table)
+        XCTAssertTrue(table.contains("1 epochs of 4 GRPO steps (batch 8"), table)
         XCTAssertTrue(table.contains("| warm start | "), table)
+        XCTAssertFalse(table.contains("| clean | "), "the clean-target arm is reversed-addition's")
         func lines(_ arm: String) throws -> [[String: Any]] {
             try String(decoding: harness.read("cmp/\(arm)/seed-1/metrics.jsonl"), as: UTF8.self).split(separator: "\n").map {
                 try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
@@ -132,5 +133,55 @@ final class DemoTests: XCTestCase {
         XCTAssertEqual(try lines("gradalign")[1]["selected"] as? Int, 16)
         let curriculum = String(decoding: try harness.read("cmp/full/seed-1/epoch-0001/curriculum.jsonl"), as: UTF8.self)
         XCTAssertEqual(curriculum.split(separator: "\n").count, 64)
+    }
+
+    /// The default task: reversed addition, a fresh chunk of the pool scored each epoch, ids that
+    /// name the chunk's problems, per-component picks, sampled accuracy and rollouts in
+    /// metrics.jsonl; curricula and metrics independent of the number of workers.
+    func testReversedAdditionScoresAFreshChunkPerEpochWhateverTheWorkers() throws {
+        let harness = try Harness("demo-reversed")
+        func demo(workers: Int, out: String) throws -> Harness.Result {
+            try harness.run(["demo", "--out", harness.path(out), "--workers", "\(workers)", "--epochs", "2", "--pool", "256",
+                             "--chunk-size", "64", "--budget", "16", "--batch", "8", "--steps-per-epoch", "2", "--validation", "8",
+                             "--test", "32", "--rollouts", "4", "--proj-dim", "16", "--warm-steps", "20", "--eval-samples", "4",
+                             "--method", "gradalign", "--gradalign-score", "simacc"])
+        }
+        let one = try demo(workers: 1, out: "one")
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let two = try demo(workers: 2, out: "two")
+        XCTAssertEqual(two.status, 0, two.stderr)
+        for epoch in ["epoch-0001", "epoch-0002"] {
+            XCTAssertEqual(try harness.read("one/\(epoch)/curriculum.jsonl"), try harness.read("two/\(epoch)/curriculum.jsonl"), epoch)
+        }
+        // Epoch 2 scores chunk 1: rows 0..<64 are problems 64..<128.
+        let second = try GradAlignReference.parse(try harness.read("one/epoch-0002/curriculum.jsonl"))
+        XCTAssertEqual(second.count, 16)
+        let ids = try String(decoding: harness.read("one/epoch-0002/curriculum.jsonl"), as: UTF8.self).split(separator: "\n").map {
+            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["id"] as! String
+        }
+        XCTAssertEqual(ids, second.map { String(format: "train-%06d", 64 + $0.row) })
+        let scores = String(decoding: try harness.read("one/epoch-0002/scores.jsonl"), as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(scores.count, 64, "only the chunk is scored")
+        func metrics(_ name: String) throws -> [[String: Any]] {
+            try String(decoding: harness.read(name + "/metrics.jsonl"), as: UTF8.self).split(separator: "\n").map {
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+            }
+        }
+        let a = try metrics("one"), b = try metrics("two")
+        XCTAssertEqual(a.count, 3)
+        for (x, y) in zip(a, b) {
+            XCTAssertEqual(x["sampled_accuracy"] as? Double, y["sampled_accuracy"] as? Double)
+            XCTAssertEqual(x["test_accuracy"] as? Double, y["test_accuracy"] as? Double)
+        }
+        XCTAssertNotNil(a[0]["sampled_accuracy"] as? Double)
+        XCTAssertEqual(a[0]["rollouts"] as? Int, 0)
+        for epoch in 1...2 {
+            let picked = try XCTUnwrap(a[epoch]["picked"] as? [String: Int])
+            XCTAssertEqual(Set(picked.keys), ["target", "easy", "hard", "unreliable", "distractor"])
+            XCTAssertEqual(picked.values.reduce(0, +), 16)
+            // 2 steps x 8 problems x 4 rollouts of training, (64 chunk + 8 validation) x 4 of scoring.
+            XCTAssertEqual(a[epoch]["rollouts"] as? Int, epoch * (2 * 8 * 4 + 72 * 4))
+            XCTAssertEqual(a[epoch]["scoring_rollouts"] as? Int, epoch * 72 * 4)
+        }
     }
 }

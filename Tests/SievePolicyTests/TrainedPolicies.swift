@@ -31,4 +31,18 @@ enum TrainedPolicies {
         }
         return cachedTierZero!.copy()
     }
+
+    private static var cachedReversed: WarmUpRecipe.Outcome?
+
+    /// The reversed-addition task's standard warm-up (`WarmUpRecipe.reversedAddition`), run once
+    /// per test process: stopped inside its validation band.
+    static func reversedWarmUpOutcome() -> WarmUpRecipe.Outcome {
+        lock.lock()
+        defer { lock.unlock() }
+        if cachedReversed == nil { cachedReversed = WarmUpRecipe.reversedAddition.train(threads: 2) }
+        return cachedReversed!
+    }
+
+    /// A fresh copy of that warm start.
+    static func reversedWarmStart() -> Policy { reversedWarmUpOutcome().policy.copy() }
 }
