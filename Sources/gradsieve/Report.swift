@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SievePolicy
 import SieveCluster
 import SieveData
 
@@ -31,11 +32,20 @@ struct ReportData {
     var epochs: [Int] = []
     var scores: [Int: [Double]] = [:]
     var curricula: [Int: Set<Int>] = [:]
-    var accuracy: [String: [(epoch: Int, accuracy: Double)]] = [:]
+    /// metrics.jsonl lines by arm: a demo directory's own method, or each arm of a compare
+    /// directory with one run per seed.
+    var runs: [String: [[MetricsLine]]] = [:]
     var throughput: [ThroughputSample] = []
     var title = ""
 
-    var isEmpty: Bool { epochs.isEmpty && accuracy.isEmpty && throughput.isEmpty }
+    var isEmpty: Bool { epochs.isEmpty && runs.isEmpty && throughput.isEmpty }
+
+    struct MetricsLine {
+        var epoch: Int
+        var greedy: Double
+        var sampled: Double?
+        var picked: [String: Int]?
+    }
 
     init(directory: String) throws {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
@@ -51,16 +61,12 @@ struct ReportData {
             curricula[epoch] = Set(Self.lines(directory + "/\(name)/curriculum.jsonl").compactMap { $0["row"] as? Int })
         }
         let own = Self.metrics(directory + "/metrics.jsonl")
-        if !own.points.isEmpty { accuracy[own.method] = own.points }
+        if !own.lines.isEmpty { runs[own.method] = [own.lines] }
         for method in files.sorted() {
-            let runs = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/" + method)) ?? []).filter { $0.hasPrefix("seed-") }
-            let series = runs.map { Self.metrics(directory + "/\(method)/\($0)/metrics.jsonl").points }.filter { !$0.isEmpty }
-            guard !series.isEmpty else { continue }
-            let epochs = Set(series.flatMap { $0.map(\.epoch) }).sorted()
-            accuracy["\(method) ×\(series.count)"] = epochs.map { epoch in
-                let values = series.compactMap { $0.first { $0.epoch == epoch }?.accuracy }
-                return (epoch, values.reduce(0, +) / Double(values.count))
-            }
+            let seeds = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/" + method)) ?? [])
+                .filter { $0.hasPrefix("seed-") }.sorted { (Int($0.dropFirst(5)) ?? 0) < (Int($1.dropFirst(5)) ?? 0) }
+            let series = seeds.map { Self.metrics(directory + "/\(method)/\($0)/metrics.jsonl").lines }.filter { !$0.isEmpty }
+            if !series.isEmpty { runs[method] = series }
         }
         throughput = Self.lines(directory + "/throughput.jsonl").compactMap { object in
             guard let data = try? JSONSerialization.data(withJSONObject: object) else { return nil }
@@ -73,13 +79,30 @@ struct ReportData {
         return data.split(separator: UInt8(ascii: "\n")).compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
     }
 
-    static func metrics(_ path: String) -> (method: String, points: [(epoch: Int, accuracy: Double)]) {
+    static func metrics(_ path: String) -> (method: String, lines: [MetricsLine]) {
         let rows = lines(path)
         let method = rows.first?["method"] as? String ?? "run"
         return (method, rows.compactMap { row in
             guard let epoch = row["epoch"] as? Int, let accuracy = row["test_accuracy"] as? Double else { return nil }
-            return (epoch, accuracy)
+            return MetricsLine(epoch: epoch, greedy: accuracy, sampled: row["sampled_accuracy"] as? Double,
+                               picked: row["picked"] as? [String: Int])
         })
+    }
+
+    /// The arms in a reading order: baselines first, then methods by name.
+    var arms: [String] {
+        let first = ["full", "random", "clean"]
+        return first.filter { runs[$0] != nil } + runs.keys.filter { !first.contains($0) }.sorted()
+    }
+
+    /// Mean over runs of a metric at every epoch the runs have.
+    func curve(_ arm: String, _ metric: (MetricsLine) -> Double?) -> [(x: Double, y: Double)] {
+        let series = runs[arm] ?? []
+        let epochs = Set(series.flatMap { $0.map(\.epoch) }).sorted()
+        return epochs.compactMap { epoch in
+            let values = series.compactMap { $0.first { $0.epoch == epoch }.flatMap(metric) }
+            return values.isEmpty ? nil : (Double(epoch), values.reduce(0, +) / Double(values.count))
+        }
     }
 }
 
@@ -92,9 +115,10 @@ struct ReportPage {
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>gradsieve report: \(SVGChart.escape(data.title))</title>
         <style>
-        body { font-family: system-ui, sans-serif; margin: 32px; color: #222; max-width: 1400px; }
-        h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; } p { max-width: 760px; line-height: 1.4; }
-        .grid2 { display: flex; flex-wrap: wrap; gap: 24px; } section { flex: 0 0 660px; }
+        body { font-family: system-ui, sans-serif; margin: 24px 32px; color: #222; }
+        h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; } p { max-width: 900px; line-height: 1.4; }
+        .grid2 { display: flex; flex-wrap: wrap; gap: 24px; } section { flex: 1 1 600px; min-width: 0; max-width: 1100px; }
+        section.wide { flex-basis: 100%; } svg { display: block; height: auto; }
         .title { font-size: 14px; font-weight: 600; } .tick { font-size: 11px; fill: #555; } .label { font-size: 12px; fill: #333; }
         .legend { font-size: 12px; } .cell { font-size: 11px; fill: #111; } .grid { stroke: #e6e6e6; } .axis { stroke: #888; }
         .empty { color: #888; font-style: italic; }
@@ -117,8 +141,19 @@ struct ReportPage {
         if data.curricula.count > 1 {
             parts.append("<section><h2>Curriculum overlap between epochs</h2><p>Jaccard overlap of the selected rows: 1 means the same curriculum, 0 none in common.</p>\(overlapChart)</section>")
         }
-        if !data.accuracy.isEmpty {
-            parts.append("<section><h2>Test accuracy per epoch</h2><p>Greedy-decoding accuracy on the held-out test set; epoch 0 is the warm start. ×N: the mean of N seeds.</p>\(accuracyChart)</section>")
+        if !data.runs.isEmpty {
+            let seeds = data.runs.values.map(\.count).max() ?? 1
+            let mean = seeds > 1 ? " Lines are the mean of \(seeds) seeds." : ""
+            if data.runs.values.contains(where: { $0.contains { $0.contains { $0.sampled != nil } } }) {
+                parts.append("<section><h2>Held-out sampled accuracy per epoch</h2><p>The share of sampled answers (temperature 1) to held-out test problems that are right: the primary metric. The dashed line is the warm start (epoch 0).\(mean)</p>\(accuracyChart(sampled: true))</section>")
+            }
+            parts.append("<section><h2>Held-out greedy accuracy per epoch</h2><p>Greedy-decoding accuracy on the same test problems; the dashed line is the warm start.\(mean)</p>\(accuracyChart(sampled: false))</section>")
+            if data.runs["random"] != nil && data.runs.count > 1 {
+                parts.append("<section class=\"wide\"><h2>Paired difference against random after the last epoch</h2><p>Per seed, the arm's held-out accuracy minus random's on the same seed (same pool, test set and warm start); the dot is the mean, the whisker its 95% t interval over seeds. An interval that excludes 0 is a difference the seeds can tell from noise.</p>\(differenceChart)</section>")
+            }
+            if data.runs.values.contains(where: { $0.contains { $0.contains { $0.picked != nil } } }) {
+                parts.append("<section class=\"wide\"><h2>What each curriculum picked</h2><p>Share of curriculum rows from each component of the pool, over every epoch (and seed): why a method wins or loses.</p>\(pickedChart)</section>")
+            }
         }
         if !data.throughput.isEmpty {
             parts.append("<section><h2>Worker throughput</h2><p>Rows each worker finished, accumulated from the first result on.</p>\(throughputChart)</section>")
@@ -128,7 +163,7 @@ struct ReportPage {
 
     var summary: String {
         if data.epochs.isEmpty {
-            return "A comparison of \(data.accuracy.count) method(s) from the same warm start."
+            return "A comparison of \(data.runs.count) arm(s) from the same warm start."
         }
         let rows = data.scores.values.first?.count ?? 0
         let selected = data.curricula.values.first?.count ?? 0
@@ -158,11 +193,54 @@ struct ReportPage {
         return SVGChart.heatmap(title: "Jaccard overlap", labels: epochs.map { "ep \($0)" }, values: values)
     }
 
-    var accuracyChart: String {
-        let series = data.accuracy.keys.sorted().map { name in
-            SVGChart.Series(name: name, points: data.accuracy[name]!.map { (Double($0.epoch), $0.accuracy) })
+    func accuracyChart(sampled: Bool) -> String {
+        let metric: (ReportData.MetricsLine) -> Double? = sampled ? { $0.sampled } : { $0.greedy }
+        var series = data.arms.map { arm in
+            SVGChart.Series(name: data.runs[arm]!.count > 1 ? "\(arm) ×\(data.runs[arm]!.count)" : arm, points: data.curve(arm, metric),
+                            color: color(arm))
+        }.filter { !$0.points.isEmpty }
+        // The warm start: epoch 0, the same for every arm of a seed.
+        let warm = data.arms.flatMap { data.curve($0, metric).filter { $0.x == 0 } }.first
+        let last = series.flatMap { $0.points.map(\.x) }.max() ?? 1
+        if let warm {
+            series.append(SVGChart.Series(name: "warm start", points: [(0, warm.y), (last, warm.y)], dashed: true, color: "#777"))
         }
-        return SVGChart.lineChart(title: "Test accuracy", xLabel: "epoch", yLabel: "accuracy", series: series)
+        return SVGChart.lineChart(title: sampled ? "Sampled test accuracy" : "Greedy test accuracy", xLabel: "epoch",
+                                  yLabel: "accuracy", series: series)
+    }
+
+    /// One colour per arm, the same in every chart.
+    func color(_ arm: String) -> String {
+        SVGChart.palette[(data.arms.firstIndex(of: arm) ?? 0) % SVGChart.palette.count]
+    }
+
+    var differenceChart: String {
+        let random = data.runs["random"] ?? []
+        let sampled = random.contains { $0.contains { $0.sampled != nil } }
+        let rows = data.arms.filter { $0 != "random" }.compactMap { arm -> (name: String, mean: Double, low: Double, high: Double)? in
+            let diffs = zip(data.runs[arm] ?? [], random).compactMap { a, r -> Double? in
+                guard let x = a.last, let y = r.last, x.epoch == y.epoch else { return nil }
+                return sampled ? (x.sampled ?? 0) - (y.sampled ?? 0) : x.greedy - y.greedy
+            }
+            guard !diffs.isEmpty else { return nil }
+            let mean = Stats.mean(diffs)
+            let half = diffs.count > 1 ? Stats.t975(diffs.count - 1) * Stats.sd(diffs) / Double(diffs.count).squareRoot() : 0
+            return (arm, mean, mean - half, mean + half)
+        }
+        return SVGChart.intervals(title: "\(sampled ? "Sampled" : "Greedy") accuracy minus random's, same seed",
+                                  xLabel: "difference in held-out accuracy", rows: rows, colors: rows.map { color($0.name) })
+    }
+
+    var pickedChart: String {
+        let parts = TaskComponent.allCases.map(\.rawValue)
+        let rows = data.arms.compactMap { arm -> (name: String, shares: [Double])? in
+            var totals = [String: Int]()
+            for run in data.runs[arm] ?? [] { for line in run { for (k, v) in line.picked ?? [:] { totals[k, default: 0] += v } } }
+            let all = totals.values.reduce(0, +)
+            guard all > 0 else { return nil }
+            return (arm, parts.map { Double(totals[$0] ?? 0) / Double(all) })
+        }
+        return SVGChart.stackedBars(title: "Curriculum rows by pool component", parts: parts, rows: rows)
     }
 
     var throughputChart: String {
