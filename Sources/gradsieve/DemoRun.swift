@@ -146,14 +146,18 @@ struct DemoRun {
             let start = manifest.chunkStart(epoch: epoch)
             return RunOutput(directory: directory, ids: (0..<manifest.epochRows).map { String(format: "train-%06d", start + $0) })
         }
+        // Written by the epoch writer (a background thread), read by the metrics callback (the
+        // loop thread) after the write completed; the lock keeps that explicit.
         var picked: [Int: [String: Int]] = [:]
+        let pickedLock = NSLock()
         let service = try CoordinatorService(configuration: configuration, shape: shape, endpoint: Endpoint(host: "127.0.0.1", port: 0),
                                              logger: logger, initialWeights: live.currentPolicy.parameters,
                                              finalGreedy: { try FinalGreedy.run($0, pool: live) }, journal: { _, _ in }, syncJournal: {},
                                              writeEpoch: { result in
                                                  try output(epoch: result.epoch).write(result)
-                                                 picked[result.epoch] = Self.components(of: result.curriculum.map(\.row), epoch: result.epoch,
-                                                                                        manifest: manifest)
+                                                 let counts = Self.components(of: result.curriculum.map(\.row), epoch: result.epoch,
+                                                                              manifest: manifest)
+                                                 pickedLock.withLock { picked[result.epoch] = counts }
                                              })
         // Rollouts: training takes steps x batch x G per epoch; scoring takes G per scored row
         // (and per validation row for gradalign's reference); random and full score nothing.
@@ -168,7 +172,7 @@ struct DemoRun {
             let line = Line(epoch: metrics.epoch, method: label, selected: metrics.selected, train_reward: metrics.trainReward,
                             test_accuracy: metrics.testAccuracy, seconds: (seconds * 100).rounded() / 100,
                             test_accuracy_by_tier: metrics.testAccuracyByTier, sampled_accuracy: metrics.sampledAccuracy,
-                            picked: picked[metrics.epoch], rollouts: (before.rollouts ?? 0) + trained + scored,
+                            picked: pickedLock.withLock { picked[metrics.epoch] }, rollouts: (before.rollouts ?? 0) + trained + scored,
                             scoring_rollouts: (before.scoring_rollouts ?? 0) + scored)
             lines.append(line)
             if printing {

@@ -53,6 +53,46 @@ final class ReportTests: XCTestCase {
     }
 }
 
+/// The report of a comparison: sampled and greedy accuracy with the warm start, paired
+/// differences against random, per-component picks; tick labels never repeat on an axis.
+final class CompareReportTests: XCTestCase {
+    func testCompareReportDrawsAccuracyDifferencesAndPicks() throws {
+        let harness = try Harness("report-compare")
+        let root = harness.path("cmp")
+        // Accuracies between 0.325 and 0.335: ticks 0.0025 apart, which two decimals print alike.
+        let arms: [String: [Double]] = ["random": [0.3300, 0.3310], "gradalign": [0.3340, 0.3350], "clean": [0.3345, 0.3349]]
+        for (arm, finals) in arms {
+            for (seed, final) in finals.enumerated() {
+                let directory = root + "/\(arm)/seed-\(seed + 1)"
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                let lines = [
+                    #"{"epoch":0,"method":"\#(arm)","selected":0,"train_reward":0,"test_accuracy":0.325,"seconds":0,"sampled_accuracy":0.325}"#,
+                    #"{"epoch":1,"method":"\#(arm)","selected":8,"train_reward":0.1,"test_accuracy":\#(final),"seconds":1,"sampled_accuracy":\#(final),"picked":{"target":6,"easy":1,"hard":0,"unreliable":1,"distractor":0}}"#,
+                ]
+                try (lines.joined(separator: "\n") + "\n").write(toFile: directory + "/metrics.jsonl", atomically: true, encoding: .utf8)
+            }
+        }
+        let result = try harness.run(["report", root])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let html = String(decoding: try harness.read("cmp/report.html"), as: UTF8.self)
+        for heading in ["Held-out sampled accuracy per epoch", "Held-out greedy accuracy per epoch",
+                        "Paired difference against random", "What each curriculum picked"] {
+            XCTAssertTrue(html.contains(heading), heading)
+        }
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 4)
+        XCTAssertTrue(html.contains(">warm start<"), "the warm start's reference line is in the legend")
+        XCTAssertTrue(html.contains("viewBox="), "charts scale to the page")
+        // gradalign - random per seed: +0.004 both times.
+        XCTAssertTrue(html.contains("+0.004"), "the mean paired difference is written at its dot")
+        // Every axis's labels are distinct: read the y tick labels of each line chart.
+        for chart in html.components(separatedBy: "<svg").dropFirst().prefix(2) {
+            let labels = chart.components(separatedBy: "text-anchor=\"end\">").dropFirst().map { String($0.prefix { $0 != "<" }) }
+            XCTAssertGreaterThan(labels.count, 2)
+            XCTAssertEqual(Set(labels).count, labels.count, "repeated tick labels: \(labels)")
+        }
+    }
+}
+
 /// The wire benchmark runs every part end to end through real sockets, and its receivers'
 /// checks hold: every frame decoded (framed), parsed (hand-written) or counted (raw), with the
 /// sums of the fields they read equal to what was sent. No timing is asserted.
