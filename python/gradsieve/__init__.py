@@ -8,11 +8,14 @@ from .curriculum import (
     CurriculumError,
     CurriculumSampler,
     curriculum_path,
+    index_by_id,
     latest_epoch,
     read_curriculum,
     read_sample_ids,
+    wait_for_curriculum,
 )
-from .pool import PoolError, PoolSummary, PoolWriter, write_epoch
+from .ids import normalize_id
+from .pool import PoolError, PoolSummary, PoolWriter, write_epoch, write_samples
 from .safetensors_io import (
     SafetensorsError,
     SafetensorsFile,
@@ -34,6 +37,10 @@ __all__ = [
     "SafetensorsFile",
     "bf16_bits_to_float32",
     "curriculum_path",
+    "index_by_id",
+    "normalize_id",
+    "wait_for_curriculum",
+    "write_samples",
     "float32_to_bf16_bits",
     "latest_epoch",
     "load_safetensors",
