@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from .curriculum import read_curriculum
@@ -104,7 +105,8 @@ def start_follow(
     **options: Any,
 ) -> "subprocess.Popen[bytes]":
     """Starts ``gradsieve select --follow --epochs N ...`` in the background and returns the
-    process (standard error captured, for :func:`gradsieve.wait_for_curriculum`'s message). It
+    process. Its standard error goes to a temporary file, ``process.log`` (never a pipe that could
+    fill and stall it), which :func:`gradsieve.wait_for_curriculum` quotes if it fails. It
     waits for ``DATA/epochs/NNNN/COMPLETE`` and writes ``OUT/epoch-NNNN/curriculum.jsonl``,
     epoch after epoch, then exits. Stop it early with ``process.terminate()``."""
     command = [find_binary(binary), "select", "--follow", "--epochs", str(epochs), "--data", os.fspath(data),
@@ -114,4 +116,7 @@ def start_follow(
     if force:
         command.append("--force")
     command += _options(options) + list(extra_args)
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+    process.log = log  # type: ignore[attr-defined]
+    return process

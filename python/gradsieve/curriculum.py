@@ -77,16 +77,19 @@ def wait_for_curriculum(out_dir: PathLike, epoch: int, timeout: Optional[float] 
     gradsieve renames the file into place whole, so once it exists it is complete. ``timeout``
     (seconds, default: forever) raises :class:`CurriculumError` naming the path; ``process`` (a
     ``subprocess.Popen`` of the ``gradsieve`` coordinator or ``select --follow``) makes the wait
-    fail at once, with the end of its standard error when it was captured, if it exits first.
+    fail at once if it exits first, quoting the end of its standard error when it was captured
+    (``process.stderr``, or the file ``process.log`` of :func:`gradsieve.binary.start_follow`).
     """
     path = curriculum_path(out_dir, epoch)
     deadline = None if timeout is None else time.monotonic() + timeout
     while not os.path.isfile(path):
         if process is not None and process.poll() is not None and not os.path.isfile(path):
             detail = ""
-            stderr = getattr(process, "stderr", None)
+            stderr = getattr(process, "stderr", None) or getattr(process, "log", None)
             if stderr is not None and hasattr(stderr, "read"):
                 try:
+                    if hasattr(stderr, "seek") and stderr.seekable():
+                        stderr.seek(0)
                     text = stderr.read()
                 except (OSError, ValueError):
                     text = ""
