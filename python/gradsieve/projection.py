@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
@@ -45,6 +46,8 @@ import numpy as np
 
 __all__ = [
     "DenseProjector",
+    "plan_parameter",
+    "projection_macs",
     "FactoredProjector",
     "ParameterPlan",
     "ProjectionError",
@@ -118,6 +121,39 @@ class ParameterPlan:
         return self.kind != "sketch"
 
 
+def plan_parameter(name: str, shape: Tuple[int, ...], kind: str, proj_dim: int, block_factor: int = 1) -> ParameterPlan:
+    """How a weight [rows, cols] is factored: K' = block_factor * proj_dim split as small x large
+    (small the largest divisor of K' at most sqrt(K')), the larger share on the side that is
+    cheaper to project (the smaller dimension; an embedding's rows, a lookup, always), and a side
+    no larger than its share left unprojected."""
+    if kind == "sketch":
+        return ParameterPlan(name, tuple(shape), "sketch")
+    small, large = _split(proj_dim * block_factor)
+    rows, cols = int(shape[0]), int(shape[1])
+    if kind == "embedding" or rows < cols:
+        k_rows, k_cols = large, small
+    else:
+        k_rows, k_cols = small, large
+    rows_identity, cols_identity = rows <= k_rows, cols <= k_cols
+    return ParameterPlan(
+        name, (rows, cols), kind,
+        k_rows=rows if rows_identity else k_rows, k_cols=cols if cols_identity else k_cols,
+        rows_identity=rows_identity, cols_identity=cols_identity,
+    )
+
+
+def projection_macs(plan: ParameterPlan) -> int:
+    """Multiply-adds per token to project one call of a factored layer: A delta (or x), B x (or
+    delta) and their outer product into the block (an embedding's A side is a lookup)."""
+    rows, cols = plan.shape
+    macs = plan.k_rows * plan.k_cols
+    if plan.kind != "embedding" and not plan.rows_identity:
+        macs += rows * plan.k_rows
+    if not plan.cols_identity:
+        macs += cols * plan.k_cols
+    return macs
+
+
 def _named_trainable(model: Any) -> List[Tuple[str, Any]]:
     return [(name, parameter) for name, parameter in model.named_parameters() if parameter.requires_grad]
 
@@ -172,7 +208,6 @@ class FactoredProjector:
         name_of = {id(parameter): name for name, parameter in named}
         self.plans: Dict[str, ParameterPlan] = {}
         self._modules: List[Tuple[Any, str, str, Optional[str]]] = []  # module, kind, weight name, bias name
-        small, large = _split(self.proj_dim * self.block_factor)
         for _, module in model.named_modules():
             kind = _factored_kind(module)
             weight = getattr(module, "weight", None)
@@ -186,21 +221,7 @@ class FactoredProjector:
             self._modules.append((module, kind, name, bias_name))
             if name in self.plans:
                 continue  # a tied weight used by several modules: one plan, contributions summed
-            rows, cols = int(weight.shape[0]), int(weight.shape[1])
-            # The larger share of K goes to the smaller side (the cheaper one to project), except
-            # that an embedding's rows are a lookup and cost nothing.
-            if kind == "embedding" or rows >= cols:
-                k_rows, k_cols = small, large
-            else:
-                k_rows, k_cols = large, small
-            if kind == "embedding":
-                k_rows, k_cols = large, small
-            rows_identity, cols_identity = rows <= k_rows, cols <= k_cols
-            self.plans[name] = ParameterPlan(
-                name, tuple(weight.shape), kind,
-                k_rows=rows if rows_identity else k_rows, k_cols=cols if cols_identity else k_cols,
-                rows_identity=rows_identity, cols_identity=cols_identity,
-            )
+            self.plans[name] = plan_parameter(name, tuple(weight.shape), kind, self.proj_dim, self.block_factor)
         for name, parameter in named:
             if name not in self.plans:
                 self.plans[name] = ParameterPlan(name, tuple(parameter.shape), "sketch")
@@ -294,17 +315,13 @@ class FactoredProjector:
                 handle.remove()
 
     def cost_per_token(self) -> Dict[str, int]:
-        """Multiply-adds per token of the projection, against those of the layers' forward pass."""
+        """Multiply-adds per token: the projection's (:func:`projection_macs` summed over the
+        layers' calls) and the layers' forward pass."""
         projection = forward = 0
-        for module, kind, name, _ in self._modules:
+        for _, kind, name, _ in self._modules:
             plan = self.plans[name]
-            rows, cols = plan.shape
-            forward += rows * cols if kind != "embedding" else cols
-            if kind != "embedding" and not plan.rows_identity:
-                projection += rows * plan.k_rows
-            if not plan.cols_identity:
-                projection += cols * plan.k_cols
-            projection += plan.k_rows * plan.k_cols
+            forward += plan.shape[1] if kind == "embedding" else plan.shape[0] * plan.shape[1]
+            projection += projection_macs(plan)
         return {"projection": projection, "layer_forward": forward}
 
 
@@ -314,6 +331,7 @@ class _Capture:
     def __init__(self, projector: FactoredProjector):
         self.projector = projector
         self.calls: List[Tuple[int, Any, Any]] = []  # module index, input (detached), output
+        self.seconds: Dict[str, float] = {}
 
     def hook(self, index: int):
         import torch
@@ -343,7 +361,9 @@ class _Capture:
             raise ProjectionError("the loss does not depend on any trainable parameter (does it come from torch.no_grad()?)")
         outputs = [output for _, _, output in self.calls]
         sketched = [parameter for _, parameter in projector._sketched]
+        started = time.perf_counter()
         grads = torch.autograd.grad(loss.reshape(()), outputs + sketched, allow_unused=True, retain_graph=retain_graph)
+        backward_done = time.perf_counter()
         out = torch.zeros(projector.proj_dim, dtype=torch.float32, device=projector.device)
         for (index, inputs, _), delta in zip(self.calls, grads[: len(outputs)]):
             if delta is None:
@@ -378,6 +398,10 @@ class _Capture:
             if grad is not None:
                 projector._sketch_into(out, name, 2, grad)
         self.calls = []
+        if out.device.type == "cuda":
+            torch.cuda.synchronize(out.device)
+        # Wall time of the last call's backward pass and projection (read by the benchmark).
+        self.seconds = {"backward": backward_done - started, "projection": time.perf_counter() - backward_done}
         return out
 
 
