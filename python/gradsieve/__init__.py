@@ -1,7 +1,10 @@
 """gradsieve's Python companion: write signal pools from a training loop, read curricula back.
 
-numpy is the only dependency. ``gradsieve.torch_grads`` (projected per-example gradients of a
-PyTorch model) imports torch when used; install it with ``pip install './python[torch]'``.
+numpy is the only dependency of what this imports. The modules that need more import it
+themselves: ``gradsieve.projection``, ``gradsieve.torch_grads`` (torch; ``pip install
+'./python[torch]'``), ``gradsieve.grpo``, ``gradsieve.follow``, ``gradsieve.tiny`` (torch,
+transformers), ``gradsieve.trl`` (trl; ``pip install './python[trl]'``), ``gradsieve.verl``
+(verl, when its dataset class is used). ``gradsieve.binary`` runs the gradsieve binary.
 """
 
 from .curriculum import (
@@ -14,6 +17,7 @@ from .curriculum import (
     read_sample_ids,
     wait_for_curriculum,
 )
+from .binary import GradsieveError, GradsieveNotFound, find_binary, run_select, start_follow
 from .ids import normalize_id
 from .pool import PoolError, PoolSummary, PoolWriter, write_epoch, write_samples
 from .safetensors_io import (
@@ -25,10 +29,15 @@ from .safetensors_io import (
     write_safetensors,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "CurriculumError",
+    "GradsieveError",
+    "GradsieveNotFound",
+    "find_binary",
+    "run_select",
+    "start_follow",
     "CurriculumSampler",
     "PoolError",
     "PoolSummary",

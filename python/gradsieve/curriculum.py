@@ -119,10 +119,6 @@ def read_sample_ids(data_dir: PathLike) -> List[str]:
     return ids
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def read_curriculum(
     out_dir: PathLike,
     epoch: Optional[int] = None,
@@ -162,9 +158,9 @@ def read_curriculum(
             identifier, row, rank, score = (record.get(key) for key in ("id", "row", "rank", "score"))
             if not isinstance(identifier, str):
                 raise CurriculumError(f"{where}: 'id' must be a string")
-            if not _is_int(row) or row < 0:
+            if not isinstance(row, int) or isinstance(row, bool) or row < 0:
                 raise CurriculumError(f"{where}: 'row' must be a non-negative integer")
-            if not _is_int(rank) or rank != len(entries) + 1:
+            if not isinstance(rank, int) or isinstance(rank, bool) or rank != len(entries) + 1:
                 raise CurriculumError(f"{where}: 'rank' must be {len(entries) + 1}, got {rank!r}")
             if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score):
                 raise CurriculumError(f"{where}: 'score' must be a finite number")

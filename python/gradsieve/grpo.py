@@ -60,7 +60,7 @@ class ProblemGradients:
     tokens: np.ndarray  # int64 [n]: completion tokens of each group
 
 
-def success_rate(rewards: Sequence[float], threshold: Optional[float] = None, what: str = "rewards") -> float:
+def success_rate(rewards: Iterable[float], threshold: Optional[float] = None, what: str = "rewards") -> float:
     """The fraction of a group's completions that succeeded.
 
     Without ``threshold`` the rewards must lie in [0, 1] and the rate is their mean (a 0/1

@@ -81,7 +81,7 @@ def sign_matrix(seed: int, name: str, side: int, rows: int, cols: int) -> np.nda
     """float32 [rows, cols] of +-1/sqrt(rows): bit i of the (seed, name, side) stream, read least
     significant bit first from each 64-bit word, sets the sign of entry i (row-major)."""
     count = rows * cols
-    words = _raw_words(seed, name, side, (count + 63) // 64).astype("<u8")
+    words: np.ndarray = _raw_words(seed, name, side, (count + 63) // 64).astype("<u8")
     bits = np.unpackbits(words.view(np.uint8), bitorder="little")[:count]
     scale = np.float32(1.0 / math.sqrt(rows))
     return np.where(bits.astype(bool), -scale, scale).astype(np.float32).reshape(rows, cols)

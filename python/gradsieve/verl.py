@@ -92,7 +92,7 @@ class EpochCurriculum:
         try:
             from torch.utils.data import get_worker_info
         except ImportError:  # pragma: no cover - verl always has torch
-            get_worker_info = None  # type: ignore[assignment]
+            get_worker_info = None
         if get_worker_info is not None and get_worker_info() is not None:
             raise CurriculumError("GradsieveRLHFDataset needs data.dataloader_num_workers=0 (it counts the items read)")
         if not 0 <= item < self.budget:
@@ -131,7 +131,7 @@ def curriculum_dataset_class(base: type) -> type:
     """``base`` (verl's ``RLHFDataset`` or a class with its constructor and ``dataframe``) made a
     per-epoch gradsieve curriculum for the training files, as described in the module docstring."""
 
-    class GradsieveRLHFDataset(base):  # type: ignore[valid-type, misc]
+    class GradsieveRLHFDataset(base):
         def __init__(self, data_files: Any, tokenizer: Any, processor: Any = None, config: Any = None,
                      max_samples: int = -1, **kwargs: Any):
             super().__init__(data_files=data_files, tokenizer=tokenizer, processor=processor, config=config,
@@ -178,7 +178,7 @@ _cached: Dict[str, type] = {}
 def __getattr__(name: str) -> Any:
     if name == "GradsieveRLHFDataset":
         if name not in _cached:
-            from verl.utils.dataset.rl_dataset import RLHFDataset  # type: ignore[import-not-found]
+            from verl.utils.dataset.rl_dataset import RLHFDataset
 
             _cached[name] = curriculum_dataset_class(RLHFDataset)
         return _cached[name]
