@@ -75,7 +75,7 @@ def measure(model, vocab, group, prompt, completion, proj_dim, repeats, dense_to
         model.zero_grad(set_to_none=True)
         with projector.capture() as capture:
             capture.project(grpo_loss(model, ids, mask, advantages))
-        if dense_too:
+        if dense_too and index <= 3:  # slow: three problems are enough
             t0 = time.perf_counter()
             projected_gradients(model, [(ids, mask, advantages)], loss_fn=lambda m, ex: grpo_loss(m, *ex),
                                 proj_dim=proj_dim, batch_size=1)
@@ -84,7 +84,7 @@ def measure(model, vocab, group, prompt, completion, proj_dim, repeats, dense_to
             train.append(done - started)
             forward.append(forward_done - started)
             project.append(capture.seconds["projection"])
-            if dense_too:
+            if dense_too and index <= 3:
                 dense.append(dense_seconds)
     macs = projector.cost_per_token()
     return {
