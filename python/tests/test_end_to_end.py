@@ -78,7 +78,7 @@ def test_run_select_errors(tmp_path, gradsieve_bin, monkeypatch):
         run_select(tmp_path / "no-pool", tmp_path / "out", budget=3, binary=gradsieve_bin)
 
 
-def test_two_trl_grpo_epochs_on_successive_curricula(tmp_path, gradsieve_bin):
+def test_two_trl_grpo_epochs_on_successive_curricula(tmp_path, gradsieve_bin, monkeypatch):
     pytest.importorskip("trl", reason="trl is not installed (pip install './python[trl]')")
     from datasets import Dataset
     from trl import GRPOConfig
@@ -94,7 +94,14 @@ def test_two_trl_grpo_epochs_on_successive_curricula(tmp_path, gradsieve_bin):
     feed = CurriculumFeed(data, out, dataset["id"], budget=budget, timeout=120,
                           signals_fn=rollout_signals(tokenizer, problems, arithmetic_reward,
                                                      arithmetic_problems(3, seed=4, start=100), num_generations=4,
-                                                     max_new_tokens=4, proj_dim=PROJ_DIM))
+                                                     max_new_tokens=4, proj_dim=PROJ_DIM,
+                                                     optimizer=lambda: trainer.optimizer))  # Adam-scaled from epoch 2
+    from gradsieve.grpo import AdamPreconditioner
+
+    preconditioners = []
+    original = AdamPreconditioner.from_optimizer.__func__
+    monkeypatch.setattr(AdamPreconditioner, "from_optimizer",
+                        classmethod(lambda cls, m, o: preconditioners.append(original(cls, m, o)) or preconditioners[-1]))
     coordinator = start_follow(data, out, epochs=2, method="gradalign", budget=budget, workers=1, binary=gradsieve_bin)
     feed.process = coordinator
     trained = {}
@@ -118,6 +125,8 @@ def test_two_trl_grpo_epochs_on_successive_curricula(tmp_path, gradsieve_bin):
             coordinator.wait()
 
     assert len(feed.history) == 2
+    # Epoch 1's validation gradient is plain (the optimizer has no state yet), epoch 2's Adam-scaled.
+    assert len(preconditioners) == 1 and len(preconditioners[0].denominators) == len(list(model.parameters()))
     for epoch in (1, 2):
         assert (data / "epochs" / f"{epoch:04d}" / "COMPLETE").exists()
         curriculum = [entry["id"] for entry in read_curriculum(out, epoch, data=data)]
