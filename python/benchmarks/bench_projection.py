@@ -104,7 +104,7 @@ def lora_cost_model(name, hidden, intermediate, layers, heads, kv_heads, vocab, 
     """Multiply-adds per token: LoRA training (frozen base forward, its backward to the
     activations, lm_head both ways, the adapters' three matmuls each way) against the factored
     projection of every adapter's A [r, in] and B [out, r]. Attention's T^2 terms are left out of
-    the training side, which only flatters the projection's share."""
+    the training side, which makes the projection's share look larger than it is."""
     base = sum(o * i for o, i in linear_shapes(hidden, intermediate, heads, kv_heads)) * layers
     adapters = sum(rank * (o + i) for o, i in linear_shapes(hidden, intermediate, heads, kv_heads)) * layers
     training = 2 * base + 2 * vocab * hidden + 3 * adapters
