@@ -35,7 +35,7 @@ demo-pool: release
 
 # The Python companion's optional dependencies, pinned: a CPU build of torch (never an unpinned
 # torch, which pulls several GB of CUDA wheels) and the transformers/trl/peft it resolves with.
-PYTHON_TEST_PINS = torch==2.13.0+cpu transformers==5.25.0 trl==1.16.0 peft==0.21.2 pytest
+PYTHON_TEST_PINS = torch==2.13.0+cpu transformers==5.25.0 trl==1.16.0 peft==0.21.2 mypy==1.19.1 pytest
 
 # Swift unit and multi-process tests, the deploy/ checks, and the Python companion's tests
 # (including the ones that run the real binary, and a tiny Llama trained with TRL on CPU).
