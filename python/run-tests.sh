@@ -4,7 +4,7 @@
 #   bash python/run-tests.sh [pytest arguments]
 #
 # The same as the Python part of `make test`, from the repository root:
-#   python3 -m pip install './python[trl]' torch==2.13.0+cpu transformers==5.25.0 trl==1.16.0 peft==0.21.2 pytest
+#   python3 -m pip install './python[trl]' torch==2.13.0+cpu transformers==5.25.0 trl==1.16.0 peft==0.21.2 mypy==1.19.1 pytest
 #   HF_HUB_OFFLINE=1 python3 -m pytest python/tests -q
 # (the pins are the Makefile's PYTHON_TEST_PINS; GRADSIEVE_PYTHON_PINS overrides them here).
 #
