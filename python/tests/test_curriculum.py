@@ -216,3 +216,16 @@ def test_sampler_is_a_torch_sampler_when_torch_is_installed(tmp_path):
     dataset = [{"id": f"p{i}", "x": i} for i in range(8)]
     loader = torch_data.DataLoader(dataset, batch_size=2, sampler=sampler, collate_fn=lambda rows: [r["id"] for r in rows])
     assert list(loader) == [["p7", "p2"], ["p4", "p0"]]
+
+
+@pytest.mark.parametrize("rows, replicas, drop_last", [(10, 3, False), (10, 3, True), (7, 2, False), (8, 4, False)])
+def test_shards_match_torch_distributed_sampler(tmp_path, rows, replicas, drop_last):
+    torch_data = pytest.importorskip("torch.utils.data", reason="torch is not installed")
+    order = [(row * 3) % rows for row in range(rows)]  # curriculum rows in rank order (3 is prime to every rows here)
+    write_curriculum(tmp_path, 1, [entry(f"p{row}", row, rank, 1.0 / rank) for rank, row in enumerate(order, start=1)])
+    for rank in range(replicas):
+        ours = list(CurriculumSampler(tmp_path, 1, num_replicas=replicas, rank=rank, drop_last=drop_last))
+        # DistributedSampler over the curriculum in rank order, without shuffling: the same positions.
+        theirs = torch_data.DistributedSampler(order, num_replicas=replicas, rank=rank, shuffle=False, drop_last=drop_last)
+        assert ours == [order[position] for position in theirs]
+        assert len(CurriculumSampler(tmp_path, 1, num_replicas=replicas, rank=rank, drop_last=drop_last)) == len(theirs)
