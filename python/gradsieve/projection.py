@@ -260,16 +260,25 @@ class FactoredProjector:
         """B [k_cols, cols] (None for the identity)."""
         return None if plan.cols_identity else self._sign(plan.name, 1, plan.k_cols, plan.shape[1])
 
-    def _sketch_into(self, out, name: str, side: int, values) -> None:
+    def _sketch_into(self, pending: List[Tuple[Any, Any]], name: str, side: int, values) -> None:
+        """Queues ``values``' CountSketch; :meth:`_flush` adds every queued one in one ``index_add_``."""
         index, sign = self._hashes(name, side, values.numel())
-        out.index_add_(0, index, values.reshape(-1).to(out.dtype) * sign)
+        pending.append((index, values.reshape(-1).float() * sign))
 
-    def _add_block(self, out, plan: ParameterPlan, block) -> None:
+    def _add_block(self, out, pending: List[Tuple[Any, Any]], plan: ParameterPlan, block) -> None:
         """Adds a k_rows x k_cols block to the row: directly when it has K entries, else hashed."""
         if plan.k_rows * plan.k_cols == self.proj_dim:
             out += block.reshape(-1)
         else:
-            self._sketch_into(out, plan.name, 3, block)
+            self._sketch_into(pending, plan.name, 3, block)
+
+    @staticmethod
+    def _flush(out, pending: List[Tuple[Any, Any]]) -> None:
+        import torch
+
+        if pending:
+            out.index_add_(0, torch.cat([index for index, _ in pending]), torch.cat([values for _, values in pending]))
+            pending.clear()
 
     # -- projecting given gradients ------------------------------------------------------------
 
@@ -281,6 +290,7 @@ class FactoredProjector:
         if unknown:
             raise ProjectionError(f"gradient for {unknown[0]!r}, which is not a trainable parameter of the model")
         out = torch.zeros(self.proj_dim, dtype=torch.float32, device=self.device)
+        pending: List[Tuple[Any, Any]] = []
         for name, grad in gradients.items():
             if grad is None:
                 continue
@@ -289,7 +299,7 @@ class FactoredProjector:
             if tuple(grad.shape) != plan.shape:
                 raise ProjectionError(f"gradient for {name!r} has shape {tuple(grad.shape)}, the parameter {plan.shape}")
             if not plan.factored:
-                self._sketch_into(out, name, 2, grad)
+                self._sketch_into(pending, name, 2, grad)
                 continue
             block = grad
             a, b = self.row_matrix(plan), self.col_matrix(plan)
@@ -297,7 +307,8 @@ class FactoredProjector:
                 block = a @ block
             if b is not None:
                 block = block @ b.T
-            self._add_block(out, plan, block)
+            self._add_block(out, pending, plan, block)
+        self._flush(out, pending)
         return out
 
     # -- capturing a forward and backward pass -------------------------------------------------
@@ -365,6 +376,7 @@ class _Capture:
         grads = torch.autograd.grad(loss.reshape(()), outputs + sketched, allow_unused=True, retain_graph=retain_graph)
         backward_done = time.perf_counter()
         out = torch.zeros(projector.proj_dim, dtype=torch.float32, device=projector.device)
+        pending: List[Tuple[Any, Any]] = []
         for (index, inputs, _), delta in zip(self.calls, grads[: len(outputs)]):
             if delta is None:
                 continue
@@ -391,12 +403,13 @@ class _Capture:
             b = projector.col_matrix(plan)
             if b is not None:
                 right = right @ b.T
-            projector._add_block(out, plan, left.T @ right)
+            projector._add_block(out, pending, plan, left.T @ right)
             if bias_name is not None:
-                projector._sketch_into(out, bias_name, 2, delta.sum(dim=0))
+                projector._sketch_into(pending, bias_name, 2, delta.sum(dim=0))
         for (name, _), grad in zip(projector._sketched, grads[len(outputs):]):
             if grad is not None:
-                projector._sketch_into(out, name, 2, grad)
+                projector._sketch_into(pending, name, 2, grad)
+        projector._flush(out, pending)
         self.calls = []
         if out.device.type == "cuda":
             torch.cuda.synchronize(out.device)
