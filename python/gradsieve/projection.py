@@ -185,12 +185,20 @@ class FactoredProjector:
     ``block_factor``: each layer's k_r x k_c block holds ``block_factor * proj_dim`` entries
     (hashed into ``proj_dim``); 4 brings the cosine error to the dense projector's at the same
     ``proj_dim`` (docs/python.md) at about twice the side projections' cost.
+
+    ``sign_storage="int8"`` keeps the sign matrices on the device as int8 (a quarter of float32's
+    memory) and rebuilds each float matrix when it is used; the rows are the same.
     """
 
     kind = "factored"
 
-    def __init__(self, model: Any, proj_dim: int = 8192, seed: int = 0, device: Any = None, block_factor: int = 1):
+    def __init__(self, model: Any, proj_dim: int = 8192, seed: int = 0, device: Any = None, block_factor: int = 1,
+                 sign_storage: str = "float32"):
         import torch
+
+        if sign_storage not in ("float32", "int8"):
+            raise ProjectionError(f"sign_storage must be 'float32' or 'int8', got {sign_storage!r}")
+        self.sign_storage = sign_storage
 
         if isinstance(proj_dim, bool) or not isinstance(proj_dim, (int, np.integer)) or proj_dim < 1:
             raise ProjectionError(f"proj_dim must be a positive integer, got {proj_dim!r}")
@@ -240,8 +248,15 @@ class FactoredProjector:
 
         key = (name, side)
         if key not in self._cache:
-            self._cache[key] = torch.from_numpy(sign_matrix(self.seed, name, side, rows, cols)).to(self.device)
-        return self._cache[key]
+            matrix = sign_matrix(self.seed, name, side, rows, cols)
+            if self.sign_storage == "int8":  # a quarter of the memory; the float matrix is rebuilt per use
+                self._cache[key] = torch.from_numpy(np.sign(matrix).astype(np.int8)).to(self.device)
+            else:
+                self._cache[key] = torch.from_numpy(matrix).to(self.device)
+        stored = self._cache[key]
+        if stored.dtype == torch.int8:
+            return stored.to(torch.float32) * float(np.float32(1.0 / math.sqrt(rows)))
+        return stored
 
     def _hashes(self, name: str, side: int, size: int):
         import torch
@@ -485,10 +500,14 @@ class _DenseCapture:
         return self.projector.project_gradients({name: grad for name, grad in zip(names, grads) if grad is not None})
 
 
-def make_projector(model: Any, proj_dim: int = 8192, seed: int = 0, kind: str = "factored", device: Any = None):
-    """``kind``: "factored" (default; scales) or "dense" (small models)."""
+def make_projector(model: Any, proj_dim: int = 8192, seed: int = 0, kind: str = "factored", device: Any = None,
+                   **options: Any) -> Any:
+    """``kind``: "factored" (default; scales; ``options`` such as ``block_factor`` or
+    ``sign_storage`` go to :class:`FactoredProjector`) or "dense" (small models)."""
     if kind == "factored":
-        return FactoredProjector(model, proj_dim=proj_dim, seed=seed, device=device)
+        return FactoredProjector(model, proj_dim=proj_dim, seed=seed, device=device, **options)
+    if options:
+        raise ProjectionError(f"options {sorted(options)} apply to the factored projector only")
     if kind == "dense":
         return DenseProjector(model, proj_dim=proj_dim, seed=seed, device=device)
     raise ProjectionError(f"projector kind must be 'factored' or 'dense', got {kind!r}")

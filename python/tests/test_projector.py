@@ -154,3 +154,32 @@ def test_bad_input():
     for kind in (FactoredProjector, DenseProjector):
         with pytest.raises(ProjectionError, match="no trainable parameters"):
             kind(model, proj_dim=8)
+
+
+def test_factored_projection_is_a_g_b_transposed_with_the_pinned_signs():
+    """The definition, from numpy alone: a linear weight's gradient G [rows, cols] adds
+    A G B^T (A, B the sign matrices of its name, sides 0 and 1) to the row when the block has K
+    entries; a norm weight's gradient is CountSketched with side 2."""
+    model = tiny_llama(40, hidden_size=32, seed=0)
+    projector = FactoredProjector(model, proj_dim=256, seed=4)  # 16 x 16 blocks: K entries, added directly
+    name = "model.layers.1.mlp.down_proj.weight"  # [32, 64]
+    plan = projector.plans[name]
+    assert (plan.k_rows, plan.k_cols, plan.rows_identity, plan.cols_identity) == (16, 16, False, False)
+    grad = torch.randn(32, 64, generator=torch.Generator().manual_seed(0))
+    a, b = sign_matrix(4, name, 0, 16, 32), sign_matrix(4, name, 1, 16, 64)
+    expected = (a.astype(np.float64) @ grad.double().numpy() @ b.T.astype(np.float64)).reshape(-1)
+    np.testing.assert_allclose(projector.project_gradients({name: grad}).numpy(), expected, rtol=1e-5, atol=1e-5)
+    norm = torch.randn(32, generator=torch.Generator().manual_seed(1))
+    index, sign = sketch_hashes(4, "model.norm.weight", 2, 32, 256)
+    sketched = np.zeros(256)
+    np.add.at(sketched, index, sign * norm.double().numpy())
+    np.testing.assert_allclose(projector.project_gradients({"model.norm.weight": norm}).numpy(), sketched, atol=1e-6)
+
+
+def test_int8_sign_storage_gives_the_same_rows():
+    model = tiny_llama(40, hidden_size=32, seed=1).eval()
+    ids = batches(1)[0]
+    full = captured(FactoredProjector(model, 256, seed=2), model, ids)
+    small = FactoredProjector(model, 256, seed=2, sign_storage="int8")
+    np.testing.assert_allclose(captured(small, model, ids), full, rtol=1e-5, atol=1e-6 * np.abs(full).max())
+    assert all(matrix.dtype == torch.int8 for key, matrix in small._cache.items() if key[1] in (0, 1))
