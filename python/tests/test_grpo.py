@@ -204,3 +204,20 @@ def test_sample_rollouts_scores_completions_like_trl(model, tokenizer):
     assert [r["completions"] for r in again] == [r["completions"] for r in rollouts]  # seeded
     result = grpo_gradients(model, tokenizer, rollouts, proj_dim=64)
     assert result.grad.shape == (3, 64) and np.isfinite(result.grad).all()
+
+
+def test_prompts_as_chat_messages_or_token_ids(model, tokenizer):
+    tokenizer = char_tokenizer()
+    tokenizer.chat_template = "{% for message in messages %}{{ message['content'] }}{% endfor %}"
+    rendered = tokenizer("3+4=", add_special_tokens=False)["input_ids"]
+    base = dict(PROBLEMS[0])
+    as_messages = dict(base, prompt=[{"role": "user", "content": "3+4="}])
+    as_ids = dict(base, prompt=rendered, completions=[tokenizer(c, add_special_tokens=False)["input_ids"]
+                                                      for c in base["completions"]])
+    projector = FactoredProjector(model, proj_dim=128, seed=0)
+    rows = grpo_gradients(model, tokenizer, [as_messages, dict(as_ids, id="ids")], projector=projector).grad
+    np.testing.assert_allclose(rows[0], rows[1], rtol=1e-5, atol=1e-7)
+    with_bos = grpo_gradients(model, tokenizer, [base], projector=projector).grad  # a string prompt gets <s>
+    assert not np.allclose(with_bos[0], rows[0])
+    with pytest.raises(GRPOError, match="the prompt must be a string, a list of token ids or a list of chat messages"):
+        grpo_gradients(model, tokenizer, [dict(base, prompt=3.5)], projector=projector)
