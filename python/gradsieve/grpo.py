@@ -335,7 +335,7 @@ def grpo_gradients(
             what = f"problem {group.id!r}"
             success.append(success_rate(group.rewards, success_threshold, what=what))
             advantages = group.rewards - group.rewards.mean()
-            completion_tokens = sum(len(s) - start for s, start in zip(group.sequences, group.starts))
+            completion_tokens = sum(max(0, len(s) - start) for s, start in zip(group.sequences, group.starts))
             tokens.append(completion_tokens)
             if completion_tokens == 0:
                 raise GRPOError(f"{what}: every completion is empty (or cut off by max_length)")

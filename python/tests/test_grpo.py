@@ -221,3 +221,10 @@ def test_prompts_as_chat_messages_or_token_ids(model, tokenizer):
     assert not np.allclose(with_bos[0], rows[0])
     with pytest.raises(GRPOError, match="the prompt must be a string, a list of token ids or a list of chat messages"):
         grpo_gradients(model, tokenizer, [dict(base, prompt=3.5)], projector=projector)
+
+
+def test_max_length_cuts_completions_and_refuses_a_group_left_empty(model, tokenizer):
+    cut = grpo_gradients(model, tokenizer, [PROBLEMS[2]], proj_dim=64, max_length=6)  # <s> 1+1= then 1 token
+    assert list(cut.tokens) == [4]  # one token left of each of the 4 completions
+    with pytest.raises(GRPOError, match="problem 'c': every completion is empty"):
+        grpo_gradients(model, tokenizer, [PROBLEMS[2]], proj_dim=64, max_length=3)  # shorter than the prompt
