@@ -33,14 +33,18 @@ demo-pool: release
 	$(BIN) select --data $(DEMO_OUT)/pool --method gradalign --budget 1000 --workers 2 --out $(DEMO_OUT)/run --force
 	@echo "top of the curriculum:"; head -n 5 $(DEMO_OUT)/run/epoch-0001/curriculum.jsonl
 
+# The Python companion's optional dependencies, pinned: a CPU build of torch (never an unpinned
+# torch, which pulls several GB of CUDA wheels) and the transformers/trl/peft it resolves with.
+PYTHON_TEST_PINS = torch==2.13.0+cpu transformers==5.25.0 trl==1.16.0 peft==0.21.2 mypy==1.19.1 pytest
+
 # Swift unit and multi-process tests, the deploy/ checks, and the Python companion's tests
-# (including one that runs the real binary).
+# (including the ones that run the real binary, and a tiny Llama trained with TRL on CPU).
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	bash scripts/check-deploy.sh
-	python3 -m pip install --quiet ./python pytest
-	GRADSIEVE_BIN=$(CURDIR)/.build/debug/gradsieve python3 -m pytest python/tests -q
+	python3 -m pip install --quiet './python[trl]' $(PYTHON_TEST_PINS)
+	GRADSIEVE_BIN=$(CURDIR)/.build/debug/gradsieve HF_HUB_OFFLINE=1 python3 -m pytest python/tests -q
 
 # The benchmark of docs/benchmarks.md (about 15 minutes and 12 GB of disk; prints a table).
 bench: setup

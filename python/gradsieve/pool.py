@@ -29,9 +29,10 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
+from .ids import normalize_id
 from .safetensors_io import _fsync_directory, float32_to_bf16_bits, normalize_dtype, write_safetensors
 
-__all__ = ["PoolError", "PoolSummary", "PoolWriter", "write_epoch", "SIGNAL_NAMES"]
+__all__ = ["PoolError", "PoolSummary", "PoolWriter", "write_epoch", "write_samples", "SIGNAL_NAMES"]
 
 SIGNAL_NAMES = ("grad", "success", "rewards", "angle")
 DEFAULT_ROWS_PER_FILE = 65536
@@ -198,7 +199,8 @@ class PoolWriter:
     ...         pool.add(batch.ids, grad=batch.projected_grads, success=batch.pass_rate)
     ...     pool.add_validation(validation_grads)
 
-    ``add(ids, ...)``: ``ids`` are unique strings (or mappings with an ``"id"`` key and any other
+    ``add(ids, ...)``: ``ids`` are unique strings or integers (an integer is written as its
+    decimal string: ``7`` becomes ``"7"``, and clashes with a string ``"7"``) (or mappings with an ``"id"`` key and any other
     JSON fields for ``samples.jsonl``); ``fields`` optionally gives one mapping of extra fields per
     id. Every call must give the same signals: ``grad`` [n, d] (stored as ``dtype``: F32, F16 or
     BF16), ``success`` [n] and ``rewards`` [n, K] in [0, 1], ``angle`` [n]. Rows are numbered in
@@ -283,12 +285,11 @@ class PoolWriter:
         for index, entry in enumerate(ids):
             if isinstance(entry, Mapping):
                 record = dict(entry)
-                if not isinstance(record.get("id"), str):
-                    raise PoolError(f"row {self._rows + index}: a mapping in ids needs a string 'id'")
-            elif isinstance(entry, str):
-                record = {"id": entry}
+                if "id" not in record:
+                    raise PoolError(f"row {self._rows + index}: a mapping in ids needs an 'id'")
+                record["id"] = normalize_id(record["id"], f"row {self._rows + index}", PoolError)
             else:
-                raise PoolError(f"row {self._rows + index}: id {entry!r} is not a string")
+                record = {"id": normalize_id(entry, f"row {self._rows + index}", PoolError)}
             if fields is not None:
                 extra = dict(fields[index])
                 if "id" in extra:
@@ -488,3 +489,69 @@ def write_epoch(
         signal_files=_moved(parts.files, os.path.join(final, "signals")),
         validation_files=_moved(validation_parts.files, os.path.join(final, "validation")),
     )
+
+
+def write_samples(
+    directory: Union[str, os.PathLike],
+    ids: Sequence[Any],
+    fields: Optional[Sequence[Mapping[str, Any]]] = None,
+    overwrite: bool = False,
+) -> str:
+    """Writes ``DATA/samples.jsonl`` alone (follow mode's root: the epochs' signals come later
+    through :func:`write_epoch`). ``ids`` are unique strings or integers (written as strings), in
+    row order; ``fields`` adds one mapping of JSON fields per row. The file is written under a
+    temporary name and renamed into place. An existing ``samples.jsonl`` is left alone when it
+    holds exactly these ids in this order, and otherwise refused unless ``overwrite=True``.
+    Returns the file's path."""
+    directory = os.path.abspath(os.fspath(directory))
+    path = os.path.join(directory, "samples.jsonl")
+    if isinstance(ids, (str, bytes)):
+        raise PoolError("ids must be a sequence of ids, not a single string")
+    ids = [normalize_id(value, f"{path}: row {row}", PoolError) for row, value in enumerate(ids)]
+    if not ids:
+        raise PoolError(f"{path}: no rows")
+    seen: Dict[str, int] = {}
+    for row, identifier in enumerate(ids):
+        if identifier in seen:
+            raise PoolError(f"{path}: row {row}: duplicate id {identifier!r} (also row {seen[identifier]})")
+        seen[identifier] = row
+    if fields is not None:
+        fields = list(fields)
+        if len(fields) != len(ids):
+            raise PoolError(f"{path}: fields has {len(fields)} entries for {len(ids)} ids")
+    if os.path.exists(path):
+        existing = []
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    existing.append(json.loads(line).get("id"))
+                except (ValueError, AttributeError):
+                    existing.append(None)
+        if existing == ids:
+            return path
+        if not overwrite:
+            differs = next((row for row, (a, b) in enumerate(zip(existing, ids)) if a != b), min(len(existing), len(ids)))
+            raise PoolError(
+                f"{path} already exists with other ids (first difference at row {differs}); pass overwrite=True to replace it"
+            )
+    os.makedirs(directory, exist_ok=True)
+    temporary = f"{path}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
+            for row, identifier in enumerate(ids):
+                record: Dict[str, Any] = {"id": identifier}
+                if fields is not None:
+                    extra = dict(fields[row])
+                    if "id" in extra:
+                        raise PoolError(f"{path}: row {row}: fields must not contain 'id'")
+                    record.update(extra)
+                handle.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+        _fsync_directory(directory)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+    return path

@@ -123,9 +123,9 @@ def _contiguous(array: np.ndarray, dtype) -> np.ndarray:
     return np.ascontiguousarray(array, dtype=dtype).reshape(array.shape)
 
 
-def _storage_array(name: str, array: TensorInput, dtype: Optional[str]) -> Tuple[str, np.ndarray]:
+def _storage_array(name: str, tensor: TensorInput, dtype: Optional[str]) -> Tuple[str, np.ndarray]:
     """(dtype name, array ready to be written) for one tensor; BF16 stays float32 here."""
-    array = np.asarray(array)
+    array: np.ndarray = np.asarray(tensor)
     if dtype is None:
         inferred = {("f", 4): "F32", ("f", 2): "F16", ("i", 8): "I64"}
         key = (array.dtype.kind, array.dtype.itemsize)
@@ -206,7 +206,7 @@ def write_safetensors(
                     for start in range(0, flat.size, _CHUNK_ELEMENTS):
                         handle.write(float32_to_bf16_bits(flat[start:start + _CHUNK_ELEMENTS]).astype("<u2").tobytes())
                 elif flat.size:
-                    handle.write(memoryview(flat).cast("B"))
+                    handle.write(flat.data.cast("B"))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)

@@ -151,3 +151,81 @@ def test_sampler_with_a_batching_loop(tmp_path):
             batch = []
     batches.append(batch)
     assert [[item["id"] for item in b] for b in batches] == [["p7", "p2", "p4"], ["p0"]]
+
+
+def test_distributed_shards_partition_the_curriculum(tmp_path):
+    lines = [entry(f"p{row}", row, rank, 1.0 / rank) for rank, row in enumerate(range(10), start=1)]
+    write_curriculum(tmp_path, 1, lines)
+    shards = [list(CurriculumSampler(tmp_path, 1, shuffle=True, seed=3, num_replicas=3, rank=r)) for r in range(3)]
+    assert [len(s) for s in shards] == [4, 4, 4]  # 10 padded to 12, as DistributedSampler does
+    order = list(CurriculumSampler(tmp_path, 1, shuffle=True, seed=3).order())
+    padded = order + order[:2]
+    assert shards == [padded[r::3] for r in range(3)]
+    dropped = [list(CurriculumSampler(tmp_path, 1, shuffle=True, seed=3, num_replicas=3, rank=r, drop_last=True)) for r in range(3)]
+    assert sorted(sum(dropped, [])) == sorted(order[:9])
+    sampler = CurriculumSampler(tmp_path, 1, shuffle=True, seed=3, num_replicas=3, rank=1)
+    sampler.set_epoch(1)
+    assert list(sampler) != shards[1]  # a new pass reshuffles
+    with pytest.raises(CurriculumError, match="rank must be in"):
+        CurriculumSampler(tmp_path, 1, num_replicas=2, rank=2)
+
+
+def test_load_switches_to_a_new_epoch_and_maps_ids(tmp_path):
+    write_curriculum(tmp_path, 1, CURRICULUM)
+    write_curriculum(tmp_path, 2, [entry("p1", 1, 1, 0.3), entry("p5", 5, 2, 0.1)])
+    dataset_ids = ["p5", "p4", "p7", "p0", "p1", "p2"]  # not samples.jsonl's order
+    sampler = CurriculumSampler(tmp_path, 1, index_of=dataset_ids)
+    assert list(sampler) == [2, 5, 1, 3]
+    sampler.load(2)
+    assert sampler.epoch == 2 and list(sampler) == [4, 0] and sampler.ids == ["p1", "p5"]
+    write_curriculum(tmp_path, 3, [entry("p9", 9, 1, 0.3)])
+    with pytest.raises(CurriculumError, match="curriculum id 'p9' .* is not in index_of"):
+        sampler.load(3)
+    assert sampler.epoch == 2  # a failed load keeps the curriculum it had
+
+
+def test_integer_dataset_ids_match_string_curriculum_ids(tmp_path):
+    from gradsieve import index_by_id
+
+    write_curriculum(tmp_path, 1, [entry("7", 7, 1, 0.9), entry("2", 2, 2, 0.5)])
+    assert index_by_id(read_curriculum(tmp_path, 1), [2, 7]) == [1, 0]
+
+
+def test_wait_for_curriculum(tmp_path):
+    import subprocess
+    import sys
+
+    from gradsieve import wait_for_curriculum
+
+    with pytest.raises(CurriculumError, match="timed out after 0.05 s waiting for .*epoch-0001"):
+        wait_for_curriculum(tmp_path, 1, timeout=0.05, poll=0.01)
+    failed = subprocess.Popen([sys.executable, "-c", "import sys; sys.stderr.write('bad data'); sys.exit(3)"],
+                              stderr=subprocess.PIPE)
+    failed.wait()
+    with pytest.raises(CurriculumError, match="exited with status 3 before writing .*: bad data"):
+        wait_for_curriculum(tmp_path, 1, timeout=5, process=failed)
+    path = write_curriculum(tmp_path, 1, CURRICULUM)
+    assert wait_for_curriculum(tmp_path, 1, timeout=0) == path
+
+
+def test_sampler_is_a_torch_sampler_when_torch_is_installed(tmp_path):
+    torch_data = pytest.importorskip("torch.utils.data", reason="torch is not installed")
+    write_curriculum(tmp_path, 1, CURRICULUM)
+    sampler = CurriculumSampler(tmp_path, 1)
+    assert isinstance(sampler, torch_data.Sampler)
+    dataset = [{"id": f"p{i}", "x": i} for i in range(8)]
+    loader = torch_data.DataLoader(dataset, batch_size=2, sampler=sampler, collate_fn=lambda rows: [r["id"] for r in rows])
+    assert list(loader) == [["p7", "p2"], ["p4", "p0"]]
+
+
+@pytest.mark.parametrize("rows, replicas, drop_last", [(10, 3, False), (10, 3, True), (7, 2, False), (8, 4, False)])
+def test_shards_match_torch_distributed_sampler(tmp_path, rows, replicas, drop_last):
+    torch_data = pytest.importorskip("torch.utils.data", reason="torch is not installed")
+    order = [(row * 3) % rows for row in range(rows)]  # curriculum rows in rank order (3 is prime to every rows here)
+    write_curriculum(tmp_path, 1, [entry(f"p{row}", row, rank, 1.0 / rank) for rank, row in enumerate(order, start=1)])
+    for rank in range(replicas):
+        ours = list(CurriculumSampler(tmp_path, 1, num_replicas=replicas, rank=rank, drop_last=drop_last))
+        # DistributedSampler over the curriculum in rank order, without shuffling: the same positions.
+        theirs = torch_data.DistributedSampler(order, num_replicas=replicas, rank=rank, shuffle=False, drop_last=drop_last)
+        assert ours == [order[position] for position in theirs]
+        assert len(CurriculumSampler(tmp_path, 1, num_replicas=replicas, rank=rank, drop_last=drop_last)) == len(theirs)

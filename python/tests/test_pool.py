@@ -151,7 +151,9 @@ def test_existing_pool_is_refused_unless_overwrite(tmp_path):
     [
         (lambda p: p.add(["a", "a"], success=[0.1, 0.2]), "duplicate id"),
         (lambda p: (p.add(["a"], success=[0.1]), p.add(["a"], success=[0.2])), "duplicate id"),
-        (lambda p: p.add([1], success=[0.1]), "not a string"),
+        (lambda p: p.add([1.5], success=[0.1]), "not a string or an integer"),
+        (lambda p: p.add([True], success=[0.1]), "not a string or an integer"),
+        (lambda p: p.add([7, "7"], success=[0.1, 0.2]), "duplicate id '7'"),
         (lambda p: p.add("abc", success=[0.1]), "single string"),
         (lambda p: p.add(["a"]), "at least one signal"),
         (lambda p: (p.add(["a"], success=[0.1]), p.add(["b"], success=[0.2], angle=[1.0])), "same signals"),
@@ -264,3 +266,28 @@ def test_a_failed_publish_puts_the_old_pool_back(tmp_path, monkeypatch):
     samples, _, _, _ = read_pool(directory)
     assert [s["id"] for s in samples] == ["old"]
     assert sorted(os.listdir(directory)) == ["samples.jsonl", "signals"]
+
+
+def test_integer_ids_are_written_as_strings(tmp_path):
+    with PoolWriter(tmp_path / "pool") as pool:
+        pool.add([0, np.int64(1), {"id": 2, "prompt": "x"}, "three"], success=[0.1, 0.2, 0.3, 0.4])
+    samples = [json.loads(line) for line in (tmp_path / "pool" / "samples.jsonl").read_text().splitlines()]
+    assert samples == [{"id": "0"}, {"id": "1"}, {"id": "2", "prompt": "x"}, {"id": "three"}]
+
+
+def test_write_samples_for_follow_mode(tmp_path):
+    from gradsieve import write_samples
+
+    path = write_samples(tmp_path / "data", [10, "b", 12], fields=[{"prompt": "p10"}, {}, {"prompt": "p12"}])
+    assert [json.loads(line) for line in open(path, encoding="utf-8")] == [
+        {"id": "10", "prompt": "p10"}, {"id": "b"}, {"id": "12", "prompt": "p12"}]
+    assert write_samples(tmp_path / "data", ["10", "b", "12"]) == path  # the same ids: left alone
+    with pytest.raises(PoolError, match="first difference at row 1"):
+        write_samples(tmp_path / "data", ["10", "c", "12"])
+    with pytest.raises(PoolError, match="duplicate id '10'"):
+        write_samples(tmp_path / "other", [10, "10"])
+    write_samples(tmp_path / "data", ["x"], overwrite=True)
+    assert open(path, encoding="utf-8").read() == '{"id": "x"}\n'
+    assert sorted(os.listdir(tmp_path / "data")) == ["samples.jsonl"]  # no temporary left behind
+    summary = write_epoch(tmp_path / "data", 1, success=[0.5])
+    assert summary.rows == 1
