@@ -393,8 +393,10 @@ extension CoordinatorCore {
             return
         }
         let union = Array(Set(diversity.picks.flatMap { $0! })).sorted()
+        // Training for this epoch has not begun: the coordinator's weights are the ones the
+        // epoch was scored with.
         out.append(.finalGreedy(FinalGreedyRequest(epoch: epoch, union: union, candidates: diversity.candidates.sorted(),
-                                                   budget: diversity.budget)))
+                                                   budget: diversity.budget, weights: training?.parameters)))
     }
 
     mutating func finalGreedyDone(_ epoch: Int, _ result: Result<GreedyOutcome, WorkerFailure>, _ out: inout [CoordinatorDirective]) {

@@ -28,6 +28,9 @@ public struct FinalGreedyRequest: Sendable, Equatable {
     /// All candidates C, ascending: f(S) is reported over them.
     public var candidates: [Int]
     public var budget: Int
+    /// Live runs: the weights the epoch was scored with (the candidates' gradients come from
+    /// them); nil for pools on disk.
+    public var weights: [Float]? = nil
 }
 
 /// Rows picked by a facility-location greedy, in pick order, with f over the ground set that was

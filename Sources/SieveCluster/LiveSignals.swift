@@ -3,9 +3,10 @@ import SieveData
 import SievePolicy
 
 /// Signals computed live from the built-in policy, as a `SignalSource`: row i of the pool is
-/// train problem i of the manifest's task generator; its `grad` is the projected GRPO gradient
+/// train problem i of the manifest's task generator (with `chunkRows`, problem
+/// `chunkStart(epoch) + i` of the epoch's chunk); its `grad` is the projected GRPO gradient
 /// of the current weights, `success` the mean reward of its rollouts, `angle` GAIN-RL's angle
-/// concentration. Rollouts are seeded by (seed, epoch, split, row, rollout), so a row's signals
+/// concentration. Rollouts are seeded by (seed, epoch, split, problem index, rollout), so a row's signals
 /// never depend on which worker computed them.
 public final class LiveSignals: SignalSource, @unchecked Sendable {
     public let manifest: LiveManifest
@@ -39,7 +40,7 @@ public final class LiveSignals: SignalSource, @unchecked Sendable {
         do { policy = try Policy.load(from: checkpoint) } catch { throw WorkerFailure("\(error)") }
         projection = GradientProjection(seed: manifest.seed, config: policy.config, outputDimension: manifest.projectionDimension)
         var hasher = WordHasher()
-        hasher.combine("gradsieve-live-v1")
+        hasher.combine("gradsieve-live-v2")  // v2: task families, chunks, sampled evaluation
         hasher.combine(FileManager.default.contents(atPath: manifestPath).map { [UInt8]($0) } ?? [])
         hasher.combine(FileManager.default.contents(atPath: checkpoint).map { [UInt8]($0) } ?? [])
         fingerprint = hasher.value
@@ -145,11 +146,14 @@ public final class LiveSignals: SignalSource, @unchecked Sendable {
 
     /// A data-parallel share of a GRPO step: the summed per-problem gradients of `rows` (in row
     /// order, Float32 as `GRPO.gradientSum` adds them), then the rollouts' reward sum and count.
-    public func trainTask(rows: [Int], step: UInt64) -> [Double] {
+    /// `epoch` is the assignment's curriculum epoch (which chunk its rows are in); nil takes the
+    /// epoch of the latest weights.
+    public func trainTask(rows: [Int], step: UInt64, epoch: Int? = nil) -> [Double] {
         lock.lock()
-        let policy = self.policy, epoch = self.epoch
+        let policy = self.policy, latest = Int(self.epoch)
         lock.unlock()
-        let problems = rows.map { ArithmeticTasks.problem(.train, index: manifest.problemIndex(row: $0, epoch: Int(epoch)), config: manifest.tasks) }
+        let epoch = epoch ?? latest
+        let problems = rows.map { ArithmeticTasks.problem(.train, index: manifest.problemIndex(row: $0, epoch: epoch), config: manifest.tasks) }
         var gradient = [Float](repeating: 0, count: policy.parameters.count)
         let (rewardSum, count) = GRPO.gradientSum(policy: policy, problems: problems, rollouts: manifest.rollouts,
                                                   seed: manifest.seed, epoch: step, into: &gradient, threads: 1)

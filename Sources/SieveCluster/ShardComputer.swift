@@ -16,7 +16,7 @@ enum ShardComputer {
                 guard let live = pool as? LiveSignals else { throw WorkerFailure("training tasks need a live source (the built-in policy)") }
                 let rows = assignment.rows.map { Int($0) }
                 switch assignment.kind {
-                case .gradient: return .values(live.trainTask(rows: rows, step: UInt64(assignment.step)))
+                case .gradient: return .values(live.trainTask(rows: rows, step: UInt64(assignment.step), epoch: Int(assignment.epoch)))
                 case .evaluation: return .values(live.evaluationTask(rows: rows))
                 }
             case let .part(part):

@@ -11,15 +11,15 @@
 /// | component | question | answer | why it is in the pool |
 /// |---|---|---|---|
 /// | target | 3-digit + 3-digit | reversed sum | the skill validation and test measure |
-/// | easy | 1-digit + 1-digit | reversed sum | memorized in the warm-up: mostly zero gradient |
+/// | easy | 1-digit + 1-digit | reversed sum | meant to be solved; unsolved (0.02) after the target-only warm-up |
 /// | hard | 4-digit + 4-digit | reversed sum | never solved by the warm start: zero gradient |
 /// | unreliable | 3-digit + 3-digit | reversed sum, reward inverted | r' = 1 - r: its gradient is -g |
-/// | distractor | 2-digit + 2-digit | reversed sum | warm-up covers it, validation does not |
+/// | distractor | 2-digit + 2-digit | reversed sum | off-target: validation never asks it; 0.00 at the warm start |
 ///
-/// (Why these families, measured with scripts/policy-lab's RevLab, docs/policy.md: a warm-up
-/// that mixes in 3-digit x 1-digit products, even at 1 in 9, never leaves the no-carry stage in
-/// 2,000-3,000 steps, so products could only be a never-solved component; 2-digit sums mixed in
-/// at 1 in 5 keep the transition and end partly solved, which is what a distractor needs.)
+/// The standard warm-up (`WarmUpRecipe.reversedAddition`) trains on target problems only:
+/// mixing other families in delays or stalls the carry transition (docs/policy.md has the
+/// measurements), so at the warm start easy, hard and distractor are all unsolved and give zero
+/// gradient, three fillers of different shapes around the target and the inverted rewards.
 ///
 /// Validation and test are clean target problems. Every question belongs to one split
 /// (`ArithmeticTasks.owner`, with a family code per question shape), so no pool and no warm-up

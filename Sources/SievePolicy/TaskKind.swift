@@ -15,13 +15,14 @@ public enum TaskKind: String, Sendable, Equatable, CaseIterable, Codable {
 public enum TaskComponent: String, Sendable, Equatable, CaseIterable, Codable {
     /// The skill the validation and test sets measure.
     case target
-    /// Already solved by the warm start: all rollouts agree, zero GRPO gradient.
+    /// Meant to be solved by the warm start (all rollouts right, zero gradient); see
+    /// `ReversedAdditionTasks` for what the reversed task's warm start measures.
     case easy
     /// Never solved by the warm start: zero GRPO gradient.
     case hard
     /// A target question whose training reward is wrong in a way the policy meets.
     case unreliable
-    /// Off-target: a family the warm-up covers but the validation set does not.
+    /// Off-target: a family the validation set never asks.
     case distractor
 
     /// Position in `allCases`, for per-component counts.

@@ -115,7 +115,7 @@ public struct WarmUpRecipe: Sendable, Equatable {
             WarmUp.train(policy: policy, problems: ArithmeticTasks.problems(.train, problems, config: first), steps: preSteps,
                          seed: seed &+ 1, batchSize: batchSize, learningRate: learningRate, threads: threads)
         }
-        var stoppedAt = steps, last: Double?
+        var stoppedAt = band == nil ? steps : 0, last: Double?  // with a band: the step of the last check
         var stop: ((Int, Policy) -> Bool)?
         if let band {
             let checks = ArithmeticTasks.problems(.validation, 0..<bandProblems, config: clean)
@@ -130,6 +130,11 @@ public struct WarmUpRecipe: Sendable, Equatable {
         WarmUp.train(policy: policy, problems: ArithmeticTasks.problems(.train, problems, config: clean), steps: steps,
                      seed: seed, batchSize: batchSize, learningRate: learningRate, threads: threads,
                      checkEvery: band == nil ? 0 : checkEvery, stop: stop)
+        if let stop, band.map({ b in !(last.map { b.contains($0) } ?? false) }) == true, stoppedAt != steps {
+            // Never inside the band, and the last check came before the last step: check the
+            // weights that are returned.
+            _ = stop(steps, policy)
+        }
         return Outcome(policy: policy, steps: stoppedAt, validationAccuracy: last, inBand: band.map { b in last.map { b.contains($0) } ?? false } ?? true)
     }
 }

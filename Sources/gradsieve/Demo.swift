@@ -47,17 +47,20 @@ struct Demo: ParsableCommand {
     @Option(help: "Share of training problems with an unreliable reward (reversed-addition: inverted reward, r' = 1 - r; arithmetic: a wrong label). Default: reversed-addition 0.1, arithmetic 0.2.")
     var labelNoise: Double?
 
-    @Option(help: "reversed-addition: relative shares of target, easy, hard and distractor problems in the rest of the pool.")
-    var shares: String = ReversedAdditionTasks.defaultShares.map { String(format: "%g", $0) }.joined(separator: ",")
+    @Option(help: "reversed-addition: relative shares of target, easy, hard and distractor problems in the rest of the pool (default 4,1,1,2).")
+    var shares: String?
 
-    @Option(help: "arithmetic: share of low-utility training problems (trivial or unsolvable).")
-    var lowUtility: Double = 0.1
+    @Option(help: "arithmetic: share of low-utility training problems (trivial or unsolvable; default 0.1).")
+    var lowUtility: Double?
 
-    @Option(help: "arithmetic: relative weights of the five difficulty tiers in the pool and the test set, comma-separated.")
-    var tiers: String = "1,1,1,1,1"
+    @Option(help: "arithmetic: relative weights of the five difficulty tiers in the pool and the test set, comma-separated (default 1,1,1,1,1).")
+    var tiers: String?
 
-    var tierWeights: [Double] { tiers.split(separator: ",").compactMap { Double($0) } }
-    var componentShares: [Double] { shares.split(separator: ",").compactMap { Double($0) } }
+    var tierWeights: [Double] { (tiers ?? "1,1,1,1,1").split(separator: ",").compactMap { Double($0) } }
+    var componentShares: [Double] {
+        shares.map { $0.split(separator: ",").compactMap { Double($0) } } ?? ReversedAdditionTasks.defaultShares
+    }
+    var lowUtilityShare: Double { lowUtility ?? 0.1 }
 
     var taskKind: TaskKind { TaskKind(rawValue: task) ?? .reversedAddition }
     var reversed: Bool { taskKind == .reversedAddition }
@@ -150,7 +153,13 @@ struct Demo: ParsableCommand {
                               ("--eval-samples", evalSamples)] where value <= 0 {
             throw ValidationError("\(name) must be positive, not \(value)")
         }
-        guard (0...1).contains(noise), (0...1).contains(lowUtility) else {
+        // A flag of the other task would be ignored; say so instead (an old script that passes
+        // --tiers without --task now names the task it means).
+        if reversed, tiers != nil || lowUtility != nil {
+            throw ValidationError("--tiers and --low-utility belong to --task arithmetic; add --task arithmetic to run that task, or use --shares and --label-noise for reversed-addition")
+        }
+        if !reversed, shares != nil { throw ValidationError("--shares belongs to --task reversed-addition, not --task \(task)") }
+        guard (0...1).contains(noise), (0...1).contains(lowUtilityShare) else {
             throw ValidationError("--label-noise and --low-utility are shares in [0, 1]")
         }
         guard componentShares.count == 4, componentShares.allSatisfy({ $0 >= 0 }), componentShares.contains(where: { $0 > 0 }) else {

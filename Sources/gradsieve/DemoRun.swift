@@ -100,7 +100,7 @@ struct DemoRun {
     var manifest: LiveManifest {
         var manifest = LiveManifest(checkpoint: URL(fileURLWithPath: warm).standardizedFileURL.path, poolRows: demo.poolRows,
                                     validationRows: demo.validation, testRows: demo.test, taskSeed: seed,
-                                    labelNoise: cleanPool ? 0 : demo.noise, lowUtilityShare: demo.lowUtility,
+                                    labelNoise: cleanPool ? 0 : demo.noise, lowUtilityShare: demo.lowUtilityShare,
                                     tierWeights: demo.tierWeights, rollouts: demo.rollouts, projectionDimension: demo.projDim, seed: seed)
         manifest.task = demo.taskKind
         manifest.componentShares = cleanPool ? [1, 0, 0, 0] : demo.componentShares
@@ -152,7 +152,14 @@ struct DemoRun {
         let pickedLock = NSLock()
         let service = try CoordinatorService(configuration: configuration, shape: shape, endpoint: Endpoint(host: "127.0.0.1", port: 0),
                                              logger: logger, initialWeights: live.currentPolicy.parameters,
-                                             finalGreedy: { try FinalGreedy.run($0, pool: live) }, journal: { _, _ in }, syncJournal: {},
+                                             finalGreedy: { request in
+                                                 // The coordinator's own signal source: the epoch's weights and chunk first.
+                                                 if let weights = request.weights {
+                                                     live.update(parameters: weights, version: UInt32(truncatingIfNeeded: 1_000_000 + request.epoch),
+                                                                 epoch: UInt64(request.epoch))
+                                                 }
+                                                 return try FinalGreedy.run(request, pool: live)
+                                             }, journal: { _, _ in }, syncJournal: {},
                                              writeEpoch: { result in
                                                  try output(epoch: result.epoch).write(result)
                                                  let counts = Self.components(of: result.curriculum.map(\.row), epoch: result.epoch,

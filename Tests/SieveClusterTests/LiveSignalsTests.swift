@@ -75,4 +75,42 @@ final class LiveSignalsTests: XCTestCase {
         let scored = ShardTask(work: .shard(assignment), method: "limr", requestID: 1, reference: ReferenceVector(epoch: 1, exact: [3, 4]))
         guard case .failed = ShardComputer.compute(scored, pool: source) else { return XCTFail("rewards are not live signals") }
     }
+
+    /// A chunked live pool: in epoch 3 of a 16-problem pool in chunks of 4, rows 0 and 1 are
+    /// train problems 8 and 9 for scoring, success and training alike.
+    func testChunkedRowsAreTheEpochsProblems() throws {
+        let directory = NSTemporaryDirectory() + "live-chunk-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let policy = Policy(config: TransformerConfig(width: 32, layers: 1, heads: 2), seed: 5)
+        try policy.save(to: directory + "/weights.ckpt")
+        var manifest = LiveManifest(checkpoint: "weights.ckpt", poolRows: 16, validationRows: 4, testRows: 4, taskSeed: 2,
+                                    labelNoise: 0.1, lowUtilityShare: 0, tierWeights: [1, 1, 1, 1, 1], rollouts: 4,
+                                    projectionDimension: 8, seed: 9)
+        manifest.task = .reversedAddition
+        manifest.chunkRows = 4
+        try manifest.write(to: directory + "/manifest.json")
+        let source = try LiveSignals(manifestPath: directory + "/manifest.json")
+        XCTAssertEqual(source.rowCount, 4)
+        source.update(parameters: policy.parameters, version: 2, epoch: 3)
+        let expected = ArithmeticTasks.problems(.train, 8..<10, config: source.manifest.tasks)
+        XCTAssertEqual(source.trainProblems(0..<2, epoch: 3), expected)
+        // The angle depends on the prompt: a row mapped to another problem would differ.
+        let projection = GradientProjection(seed: 9, config: policy.config, outputDimension: 8)
+        let signals = expected.map { GRPO.signals(policy: policy, problem: $0, rollouts: 4, seed: 9, epoch: 3, projection: projection) }
+        let segment = RowSegment(file: 0, fileRow: 0, row: 0, count: 2)
+        XCTAssertEqual(try source.signal("angle", segment), signals.map(\.angle))
+        XCTAssertEqual(try source.signal("success", segment), signals.map(\.success))
+        XCTAssertNotEqual(try source.signal("angle", segment),
+                          ArithmeticTasks.problems(.train, 0..<2, config: source.manifest.tasks).map {
+                              GRPO.signals(policy: policy, problem: $0, rollouts: 4, seed: 9, epoch: 3, projection: projection).angle
+                          }, "chunk 2's problems, not chunk 0's")
+        // Training: the assignment's epoch picks the chunk, whatever epoch the weights carry.
+        var sum = [Float](repeating: 0, count: policy.parameters.count)
+        let (rewardSum, count) = GRPO.gradientSum(policy: policy, problems: expected, rollouts: 4, seed: 9, epoch: 77, into: &sum)
+        let task = source.trainTask(rows: [0, 1], step: 77, epoch: 3)
+        XCTAssertEqual(Array(task.suffix(2)), [rewardSum, Double(count)])
+        XCTAssertEqual(Array(task.prefix(sum.count)), sum.map(Double.init))
+        source.update(parameters: policy.parameters, version: 3, epoch: 1)
+        XCTAssertEqual(source.trainTask(rows: [0, 1], step: 77, epoch: 3), task)
+    }
 }

@@ -41,4 +41,12 @@ final class ReversedAdditionLearningTests: XCTestCase {
         // Measured: about +0.09 after 32 steps (scripts/policy-lab RevLab); ask for +0.04.
         XCTAssertGreaterThan(after - before, 0.04, "sampled accuracy \(before) -> \(after)")
     }
+
+    /// The arithmetic recipe's text, and so its cache name (`warm-start-<hash>.ckpt`), is what
+    /// it was before task families existed: older demo directories keep their warm start.
+    func testTheArithmeticRecipeKeepsItsCacheName() {
+        XCTAssertTrue(WarmUpRecipe.standard.summary.hasSuffix("lr 0.003 seed 1 questions split-owned"), WarmUpRecipe.standard.summary)
+        XCTAssertEqual(WarmUpRecipe.recipe(for: .arithmetic), .standard)
+        XCTAssertNotEqual(WarmUpRecipe.reversedAddition.checkpointName, WarmUpRecipe.standard.checkpointName)
+    }
 }
