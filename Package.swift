@@ -1,12 +1,24 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Layers (the arrow is "may import"), as docs/architecture.md explains:
+// Layers (the arrow is "may import"), as docs/architecture.md explains; each target's
+// dependencies below are exactly the modules it imports:
 //   gradsieve (CLI) -> SieveCluster -> SieveUV -> CLibUV
-//                                  \-> SieveWire, SieveSelect -> SieveKernels -> CSieveKernels, SieveData
+//                                  \-> SieveWire
+//                                  \-> SieveSelect -> SieveKernels -> CSieveKernels
+//                                  \-> SieveData
+//                                  \-> SievePolicy -> SieveKernels, COpenBLAS
+//
+// Linux only (Debian's libuv1-dev and libopenblas-dev; SievePolicy imports Glibc), so no
+// platforms line: macOS is not a supported platform.
+
+/// Swift 6 language mode, complete concurrency checking: the targets below the cluster.
+/// SieveCluster, SievePolicy and gradsieve stay in the package's Swift 5 mode until the
+/// coordinator core is split (issue 13).
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "gradsieve",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "gradsieve", targets: ["gradsieve"])
     ],
@@ -26,16 +38,16 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "SieveWire"),
-        .target(name: "SieveUV", dependencies: ["CLibUV"]),
+        .target(name: "SieveWire", swiftSettings: swift6),
+        .target(name: "SieveUV", dependencies: ["CLibUV"], swiftSettings: swift6),
         // -O even in debug builds: the selection loops (facility location above all) are too slow
         // unoptimized for the test suite, which runs in debug.
         // The row kernels' AVX2 and portable paths (per-function target attributes, picked at run
         // time), optimized even in debug builds for the same reason.
         .target(name: "CSieveKernels", cSettings: [.unsafeFlags(["-O2"])]),
-        .target(name: "SieveKernels", dependencies: ["CSieveKernels"], swiftSettings: [.unsafeFlags(["-O"])]),
-        .target(name: "SieveData", dependencies: ["SieveKernels"]),
-        .target(name: "SieveSelect", dependencies: ["SieveKernels"], swiftSettings: [.unsafeFlags(["-O"])]),
+        .target(name: "SieveKernels", dependencies: ["CSieveKernels"], swiftSettings: swift6 + [.unsafeFlags(["-O"])]),
+        .target(name: "SieveData", swiftSettings: swift6),
+        .target(name: "SieveSelect", dependencies: ["SieveKernels"], swiftSettings: swift6 + [.unsafeFlags(["-O"])]),
         // Optimized even in debug test builds: training runs inside the tests.
         .target(
             name: "SievePolicy",
@@ -58,12 +70,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "SieveWireTests", dependencies: ["SieveWire"]),
-        .testTarget(name: "SieveUVTests", dependencies: ["SieveUV"]),
-        .testTarget(name: "SieveKernelsTests", dependencies: ["SieveKernels"]),
-        .testTarget(name: "SieveDataTests", dependencies: ["SieveData"]),
-        .testTarget(name: "SieveSelectTests", dependencies: ["SieveSelect", "SieveKernels"]),
-        .testTarget(name: "SieveClusterTests", dependencies: ["SieveCluster", "SieveWire", "SieveUV"]),
+        .testTarget(name: "SieveWireTests", dependencies: ["SieveWire"], swiftSettings: swift6),
+        .testTarget(name: "SieveUVTests", dependencies: ["SieveUV", "CLibUV"], swiftSettings: swift6),
+        .testTarget(name: "SieveKernelsTests", dependencies: ["SieveKernels"], swiftSettings: swift6),
+        .testTarget(name: "SieveDataTests", dependencies: ["SieveData"], swiftSettings: swift6),
+        .testTarget(name: "SieveSelectTests", dependencies: ["SieveSelect", "SieveKernels"], swiftSettings: swift6),
+        .testTarget(
+            name: "SieveClusterTests",
+            dependencies: ["SieveCluster", "SieveData", "SievePolicy", "SieveSelect", "SieveWire"]
+        ),
         .testTarget(name: "SievePolicyTests", dependencies: ["SievePolicy"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SieveData", "SieveSelect", "SieveWire", "gradsieve"]),
     ],

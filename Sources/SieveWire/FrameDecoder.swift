@@ -60,6 +60,11 @@ public struct FrameDecoder: Sendable {
     }
 
     /// The buffer's memory; shared by copies of a decoder until one of them writes (see `unique()`).
+    ///
+    /// `@unchecked Sendable` (a `FrameDecoder` is a `Sendable` value), and why that holds: the
+    /// properties are `let`s; the memory is written only by a decoder that holds the one
+    /// reference (copy-on-write: a decoder checks `isKnownUniquelyReferenced` and reallocates
+    /// before writing, as `Array` does with its buffer), so a copy on another thread only reads.
     @usableFromInline
     final class Storage: @unchecked Sendable {
         @usableFromInline let base: UnsafeMutableRawPointer?

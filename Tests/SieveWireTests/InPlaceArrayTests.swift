@@ -84,10 +84,10 @@ final class InPlaceArrayTests: XCTestCase {
                     }
                 }
             case "nextMessage":
-                try withExtendedLifetime(stream) { decoder.append(bytes) }
+                withExtendedLifetime(stream) { decoder.append(bytes) }
                 while let next = try decoder.nextMessage() { out.append(next) }
             default:
-                try withExtendedLifetime(stream) { decoder.append(bytes) }
+                withExtendedLifetime(stream) { decoder.append(bytes) }
                 while let frame = try decoder.next() { out.append((try Message.decode(frame), frame.requestID)) }
             }
         }
