@@ -6,7 +6,7 @@ import PackageDescription
 //   gradsieve (CLI) -> SieveCluster -> SieveUV -> CLibUV
 //                                  \-> SieveWire
 //                                  \-> SieveSelect -> SieveKernels -> CSieveKernels
-//                                  \-> SieveData
+//                                  \-> SieveData   -> SieveKernels (SplitMix64 only)
 //                                  \-> SievePolicy -> SieveKernels, COpenBLAS
 //
 // Linux only (Debian's libuv1-dev and libopenblas-dev; SievePolicy imports Glibc), so no
@@ -46,7 +46,7 @@ let package = Package(
         // time), optimized even in debug builds for the same reason.
         .target(name: "CSieveKernels", cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "SieveKernels", dependencies: ["CSieveKernels"], swiftSettings: swift6 + [.unsafeFlags(["-O"])]),
-        .target(name: "SieveData", swiftSettings: swift6),
+        .target(name: "SieveData", dependencies: ["SieveKernels"], swiftSettings: swift6),
         .target(name: "SieveSelect", dependencies: ["SieveKernels"], swiftSettings: swift6 + [.unsafeFlags(["-O"])]),
         // Optimized even in debug test builds: training runs inside the tests.
         .target(
@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "SieveWireTests", dependencies: ["SieveWire"], swiftSettings: swift6),
         .testTarget(name: "SieveUVTests", dependencies: ["SieveUV", "CLibUV"], swiftSettings: swift6),
         .testTarget(name: "SieveKernelsTests", dependencies: ["SieveKernels"], swiftSettings: swift6),
-        .testTarget(name: "SieveDataTests", dependencies: ["SieveData"], swiftSettings: swift6),
+        .testTarget(name: "SieveDataTests", dependencies: ["SieveData", "SieveKernels"], swiftSettings: swift6),
         .testTarget(name: "SieveSelectTests", dependencies: ["SieveSelect", "SieveKernels"], swiftSettings: swift6),
         .testTarget(
             name: "SieveClusterTests",
