@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers (the arrow is "may import"), as docs/architecture.md explains; each target's
 // dependencies below are exactly the modules it imports:
-//   gradsieve (CLI) -> SieveCluster -> SieveUV -> CLibUV
+//   gradsieve (CLI), gradsieve-bench -> SieveCluster -> SieveUV -> CLibUV
 //                                  \-> SieveWire
 //                                  \-> SieveSelect -> SieveKernels -> CSieveKernels
 //                                  \-> SieveData   -> SieveKernels (SplitMix64 only)
@@ -20,7 +20,8 @@ let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 let package = Package(
     name: "gradsieve",
     products: [
-        .executable(name: "gradsieve", targets: ["gradsieve"])
+        .executable(name: "gradsieve", targets: ["gradsieve"]),
+        .executable(name: "gradsieve-bench", targets: ["gradsieve-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -65,9 +66,17 @@ let package = Package(
         .executableTarget(
             name: "gradsieve",
             dependencies: [
-                "SieveCluster", "SieveData", "SieveWire", "SieveSelect", "SievePolicy", "SieveUV", "SieveKernels",
+                "SieveCluster", "SieveData", "SieveWire", "SieveSelect", "SievePolicy", "SieveUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The micro-benchmarks (`gradsieve bench ...` runs this program).
+        .executableTarget(
+            name: "gradsieve-bench",
+            dependencies: [
+                "SieveCluster", "SieveData", "SieveKernels", "SieveSelect", "SieveUV", "SieveWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "SieveWireTests", dependencies: ["SieveWire"], swiftSettings: swift6),
@@ -80,7 +89,11 @@ let package = Package(
             dependencies: ["SieveCluster", "SieveData", "SievePolicy", "SieveSelect", "SieveWire"]
         ),
         .testTarget(name: "SievePolicyTests", dependencies: ["SievePolicy"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SieveData", "SieveSelect", "SieveWire", "gradsieve"]),
+        // The two executables are dependencies so that they are built: the tests run them.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["SieveData", "SieveSelect", "SieveWire", "gradsieve", "gradsieve-bench"]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )
