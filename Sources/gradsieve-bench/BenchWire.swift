@@ -509,6 +509,12 @@ enum WireTransfer {
 /// What the sender, the receiver and the caller share. The semaphores order most of it; the
 /// bytes received and the error are behind a lock, because a caller that gives up on a
 /// receiver (after 30 s) reads them while the receiver may still write them.
+///
+/// `@unchecked Sendable`, and why that holds: `port` is written by the receiver before it
+/// signals `portReady`, after which the sender and the caller only read it; `start` and
+/// `senderCPU` are written by the sender before `senderDone`, `end` and `receiverCPU` by the
+/// receiver before `receiverDone`, and the caller reads them only after waiting for both (on a
+/// time-out it throws without reading them); `received` and `error` are behind `lock`.
 private final class TransferState: @unchecked Sendable {
     var port = 0
     var start = 0.0
