@@ -155,6 +155,27 @@ final class InPlaceArrayTests: XCTestCase {
         XCTAssertEqual(runs.filter { $0 >= 8 * 200_000 - (256 << 10) }.count, 2, "one long run per frame: \(runs)")
     }
 
+    /// No read is ever written into the storage of an array a decoded message holds: a pointer
+    /// to an array's elements is valid only inside its `withUnsafe*` call, and reads happen
+    /// long after. (Before issue 13 the reads went exactly there.)
+    func testNoReadLandsInTheStorageOfADecodedMessagesArray() throws {
+        let scores = SampleMessages.withLargeArrays(count: 200_000)[2]
+        let frameBytes = scores.encoded(requestID: 1)
+        var decoder = FrameDecoder()
+        var spaces: [(UnsafeRawPointer, Int)] = []
+        let decoded = try decode(frameBytes + frameBytes, splits: .reads256KiB, decoder: &decoder) { space, count in
+            spaces.append((UnsafeRawPointer(space.baseAddress!), count))
+        }
+        XCTAssertEqual(decoded.count, 2)
+        for (message, _) in decoded {
+            guard case .scores(let body) = message else { return XCTFail("not scores") }
+            XCTAssertEqual(message.encoded(requestID: 1), frameBytes)
+            let values = try XCTUnwrap(body.values.withUnsafeBytes { $0.baseAddress })
+            let inside = spaces.filter { $0.0 >= values && $0.0 < values + 8 * body.values.count }
+            XCTAssertEqual(inside.count, 0, "reads written into the message's own array")
+        }
+    }
+
     func testBigEndianHostsSwapInPlaceArraysAndKeepTheWireBytes() throws {
         let stream = self.stream
         for how in ["forEach", "next"] {
