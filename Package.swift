@@ -7,7 +7,7 @@ import PackageDescription
 //                                  \-> SieveWire
 //                                  \-> SieveSelect -> SieveKernels -> CSieveKernels
 //                                  \-> SieveData   -> SieveKernels (SplitMix64 only)
-//                                  \-> SievePolicy -> SieveKernels, COpenBLAS
+//                                  \-> SievePolicy -> COpenBLAS
 //
 // Linux only (Debian's libuv1-dev and libopenblas-dev; SievePolicy imports Glibc), so no
 // platforms line: macOS is not a supported platform.
@@ -52,7 +52,7 @@ let package = Package(
         // Optimized even in debug test builds: training runs inside the tests.
         .target(
             name: "SievePolicy",
-            dependencies: ["COpenBLAS", "SieveKernels"],
+            dependencies: ["COpenBLAS"],
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
         .target(
