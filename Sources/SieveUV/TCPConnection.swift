@@ -139,7 +139,19 @@ public final class TCPConnection: HandleOwner {
     /// go out in call order; writes after `closeAfterFlush` are dropped.
     public func write(_ bytes: [UInt8]) {
         guard !box.closing, !flushing, !bytes.isEmpty else { return }
-        bytes.withUnsafeBytes { send([$0], total: $0.count) }
+        precondition(bytes.count <= Int(UInt32.max), "one write holds at most 4 GiB")
+        bytes.withUnsafeBytes { raw in
+            // One buffer: its uv_buf_t on the stack, no array of them (the coordinator sends
+            // most frames this way, one small write each).
+            var sent = 0
+            if queuedBytes == 0 {
+                var buffer = uv_buf_init(UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)), UInt32(raw.count))
+                let written = uv_try_write(stream, &buffer, 1)
+                if written > 0 { sent = Int(written) }
+                if sent == raw.count { return }
+            }
+            queue(CollectionOfOne(raw), skipping: sent, total: raw.count)
+        }
     }
 
     /// Sends the buffers one after the other, as one vectored write (`uv_try_write` with one
@@ -153,9 +165,8 @@ public final class TCPConnection: HandleOwner {
         WriteBuffer.withBytes(of: buffers[...], collected: []) { send($0, total: total) }
     }
 
-    /// Tries the kernel first (only when nothing is queued, to keep the order), then queues a
-    /// copy of what is left in an allocation of the write's own, freed in the write callback.
-    /// `buffers` are valid only during this call.
+    /// Tries the kernel first (only when nothing is queued, to keep the order), then queues
+    /// what is left. `buffers` are valid only during this call.
     private func send(_ buffers: [UnsafeRawBufferPointer], total: Int) {
         var sent = 0
         if queuedBytes == 0 {
@@ -172,6 +183,12 @@ public final class TCPConnection: HandleOwner {
             if written > 0 { sent = Int(written) }
             if sent == total { return }
         }
+        queue(buffers, skipping: sent, total: total)
+    }
+
+    /// Queues a copy of the buffers' bytes after the first `sent`, in an allocation the write
+    /// owns and frees after libuv's write callback.
+    private func queue<Buffers: Collection<UnsafeRawBufferPointer>>(_ buffers: Buffers, skipping sent: Int, total: Int) {
         let remaining = total - sent
         precondition(remaining <= Int(UInt32.max), "one write holds at most 4 GiB")
         let pending = PendingWrite(count: remaining)
