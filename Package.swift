@@ -12,7 +12,8 @@ import PackageDescription
 // Linux only (Debian's libuv1-dev and libopenblas-dev; SievePolicy imports Glibc), so no
 // platforms line: macOS is not a supported platform.
 
-/// Swift 6 language mode, complete concurrency checking: the targets below the cluster.
+/// Swift 6 language mode, complete concurrency checking: the targets below the cluster, their
+/// tests, and the integration tests.
 /// SieveCluster, SievePolicy and gradsieve stay in the package's Swift 5 mode until the
 /// coordinator core is split (issue 13).
 let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
@@ -92,7 +93,8 @@ let package = Package(
         // The two executables are dependencies so that they are built: the tests run them.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SieveData", "SieveSelect", "SieveWire", "gradsieve", "gradsieve-bench"]
+            dependencies: ["SieveData", "SieveSelect", "SieveWire", "gradsieve", "gradsieve-bench"],
+            swiftSettings: swift6
         ),
     ],
     swiftLanguageModes: [.v5]
