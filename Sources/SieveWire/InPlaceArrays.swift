@@ -1,13 +1,13 @@
-/// The large arrays of one frame that a ``FrameDecoder`` receives straight into their own
-/// storage, so that the decoded message owns the memory the socket wrote into: no copy out of
-/// the frame buffer.
+/// The large arrays of one frame that a ``FrameDecoder`` receives straight into a buffer of
+/// their own, outside the frame buffer (which would otherwise grow to hold them and move them
+/// when it compacts); each becomes the decoded message's array with one copy when complete.
 ///
 /// How: once a large frame's header has arrived, the decoder runs the message's own field
 /// decoder over the bytes buffered so far (a probing ``ByteReader``). When that decoder comes to
 /// an `f64`/`u64` array of at least `minimumInPlaceArrayBytes` bytes that has not all arrived, the
-/// probe stops there with the array's offset and count; the decoder allocates the array, moves
-/// in the few bytes of it already buffered, and offers the rest of the array's memory as the
-/// space for the next reads. The frame buffer keeps a hole where the array's bytes would have
+/// probe stops there with the array's offset and count; the decoder allocates a buffer for the
+/// array, moves in the few bytes of it already buffered, and offers the rest of that buffer as
+/// the space for the next reads. The frame buffer keeps a hole where the array's bytes would have
 /// been (address space that is never touched), so every other field keeps its offset; the
 /// bytes after the array go to the frame buffer after the hole, and the probe runs again for a
 /// later array. When the frame is complete, the message's decoder reads it as usual, and a
