@@ -1,14 +1,28 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Layers (the arrow is "may import"), as docs/architecture.md explains:
-//   gradsieve (CLI) -> SieveCluster -> SieveUV -> CLibUV
-//                                  \-> SieveWire, SieveSelect -> SieveKernels -> CSieveKernels, SieveData
+// Layers (the arrow is "may import"), as docs/architecture.md explains; each target's
+// dependencies below are exactly the modules it imports:
+//   gradsieve (CLI), gradsieve-bench -> SieveCluster -> SieveUV -> CLibUV
+//                                  \-> SieveWire
+//                                  \-> SieveSelect -> SieveKernels -> CSieveKernels
+//                                  \-> SieveData   -> SieveKernels (SplitMix64 only)
+//                                  \-> SievePolicy -> COpenBLAS
+//
+// Linux only (Debian's libuv1-dev and libopenblas-dev; SievePolicy imports Glibc), so no
+// platforms line: macOS is not a supported platform.
+
+/// Swift 6 language mode, complete concurrency checking: the targets below the cluster, their
+/// tests, and the integration tests.
+/// SieveCluster, SievePolicy and gradsieve stay in the package's Swift 5 mode until the
+/// coordinator core is split (issue 13).
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "gradsieve",
-    platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "gradsieve", targets: ["gradsieve"])
+        .executable(name: "gradsieve", targets: ["gradsieve"]),
+        .executable(name: "gradsieve-bench", targets: ["gradsieve-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,20 +40,20 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "SieveWire"),
-        .target(name: "SieveUV", dependencies: ["CLibUV"]),
+        .target(name: "SieveWire", swiftSettings: swift6),
+        .target(name: "SieveUV", dependencies: ["CLibUV"], swiftSettings: swift6),
         // -O even in debug builds: the selection loops (facility location above all) are too slow
         // unoptimized for the test suite, which runs in debug.
         // The row kernels' AVX2 and portable paths (per-function target attributes, picked at run
         // time), optimized even in debug builds for the same reason.
         .target(name: "CSieveKernels", cSettings: [.unsafeFlags(["-O2"])]),
-        .target(name: "SieveKernels", dependencies: ["CSieveKernels"], swiftSettings: [.unsafeFlags(["-O"])]),
-        .target(name: "SieveData", dependencies: ["SieveKernels"]),
-        .target(name: "SieveSelect", dependencies: ["SieveKernels"], swiftSettings: [.unsafeFlags(["-O"])]),
+        .target(name: "SieveKernels", dependencies: ["CSieveKernels"], swiftSettings: swift6 + [.unsafeFlags(["-O"])]),
+        .target(name: "SieveData", dependencies: ["SieveKernels"], swiftSettings: swift6),
+        .target(name: "SieveSelect", dependencies: ["SieveKernels"], swiftSettings: swift6 + [.unsafeFlags(["-O"])]),
         // Optimized even in debug test builds: training runs inside the tests.
         .target(
             name: "SievePolicy",
-            dependencies: ["COpenBLAS", "SieveKernels"],
+            dependencies: ["COpenBLAS"],
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
         .target(
@@ -53,19 +67,35 @@ let package = Package(
         .executableTarget(
             name: "gradsieve",
             dependencies: [
-                "SieveCluster", "SieveData", "SieveWire", "SieveSelect", "SievePolicy", "SieveUV", "SieveKernels",
+                "SieveCluster", "SieveData", "SieveWire", "SieveSelect", "SievePolicy", "SieveUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "SieveWireTests", dependencies: ["SieveWire"]),
-        .testTarget(name: "SieveUVTests", dependencies: ["SieveUV"]),
-        .testTarget(name: "SieveKernelsTests", dependencies: ["SieveKernels"]),
-        .testTarget(name: "SieveDataTests", dependencies: ["SieveData"]),
-        .testTarget(name: "SieveSelectTests", dependencies: ["SieveSelect", "SieveKernels"]),
-        .testTarget(name: "SieveClusterTests", dependencies: ["SieveCluster", "SieveWire", "SieveUV"]),
+        // The micro-benchmarks (`gradsieve bench ...` runs this program).
+        .executableTarget(
+            name: "gradsieve-bench",
+            dependencies: [
+                "SieveCluster", "SieveData", "SieveKernels", "SieveSelect", "SieveUV", "SieveWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "SieveWireTests", dependencies: ["SieveWire"], swiftSettings: swift6),
+        .testTarget(name: "SieveUVTests", dependencies: ["SieveUV", "CLibUV"], swiftSettings: swift6),
+        .testTarget(name: "SieveKernelsTests", dependencies: ["SieveKernels"], swiftSettings: swift6),
+        .testTarget(name: "SieveDataTests", dependencies: ["SieveData", "SieveKernels"], swiftSettings: swift6),
+        .testTarget(name: "SieveSelectTests", dependencies: ["SieveSelect", "SieveKernels"], swiftSettings: swift6),
+        .testTarget(
+            name: "SieveClusterTests",
+            dependencies: ["SieveCluster", "SieveData", "SievePolicy", "SieveSelect", "SieveWire"]
+        ),
         .testTarget(name: "SievePolicyTests", dependencies: ["SievePolicy"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SieveData", "SieveSelect", "SieveWire", "gradsieve"]),
+        // The two executables are dependencies so that they are built: the tests run them.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["SieveData", "SieveSelect", "SieveWire", "gradsieve", "gradsieve-bench"],
+            swiftSettings: swift6
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

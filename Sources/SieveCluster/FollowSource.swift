@@ -1,16 +1,16 @@
 import Foundation
 import SieveData
+import Synchronization
 
 /// Follow mode's data: a trainer writes each epoch's signals, computed with its current
 /// checkpoint, as `DATA/epochs/NNNN/{signals,validation}/` and an empty `COMPLETE` last;
 /// `DATA/samples.jsonl` stays at the root. Workers open the epoch an assignment names.
-public final class FollowSource: @unchecked Sendable {
+public final class FollowSource: Sendable {
     public static let scheme = "follow:"
     public let directory: String
     public let fingerprint: UInt64
     public let rowCount: Int
-    private let lock = NSLock()
-    private var opened: (epoch: Int, pool: Pool)?
+    private let opened = Mutex<(epoch: Int, pool: Pool)?>(nil)
 
     public init(directory: String) throws {
         self.directory = directory
@@ -39,16 +39,10 @@ public final class FollowSource: @unchecked Sendable {
 
     /// The pool of `epoch`, opened and validated once and kept while that epoch runs.
     public func pool(for epoch: Int, readIDs: Bool = false) throws -> Pool {
-        lock.lock()
-        if let opened, opened.epoch == epoch {
-            lock.unlock()
-            return opened.pool
-        }
-        lock.unlock()
+        if let pool = opened.withLock({ $0.flatMap { $0.epoch == epoch ? $0.pool : nil } }) { return pool }
+        // Opened outside the lock (it reads files); two threads may both open it, the last is kept.
         let pool = try Pool.open(directory: epochDirectory(epoch), samplesPath: directory + "/samples.jsonl", readIDs: readIDs)
-        lock.lock()
-        opened = (epoch, pool)
-        lock.unlock()
+        opened.withLock { $0 = (epoch, pool) }
         return pool
     }
 }

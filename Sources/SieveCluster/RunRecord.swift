@@ -1,6 +1,11 @@
 import SieveData
 
 /// The contents of `OUT/run.json`.
+///
+/// Formatted here rather than by `JSONEncoder`, which cannot write these bytes: it separates
+/// keys with `" : "`, would put each epoch's fields on lines of their own, and writes `1.0` as
+/// `1`; run.json's bytes must not change (RunRecordTests pins them). `parameters` holds JSON
+/// fragments that RunSetup makes from typed values.
 public struct RunRecord: Sendable {
     public var version = GradsieveVersion.current
     public var method: String

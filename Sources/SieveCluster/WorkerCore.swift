@@ -157,7 +157,7 @@ public struct WorkerCore {
             state = .proving(challenge: challenge.nonce, nonce: nonce)
             return [.send(.auth(Auth(nonce: nonce, proof: token.workerProof(challenge: challenge.nonce, workerNonce: nonce))), requestID: requestID)]
         case let (.proving(challenge, nonce), .authProof(proof)):
-            guard let token, token.verify(proof.proof, expected: token.coordinatorProof(challenge: challenge, workerNonce: nonce)) else {
+            guard let token, token.isValidCoordinatorProof(proof.proof, challenge: challenge, workerNonce: nonce) else {
                 state = .finished
                 return [.exit(code: 1, message: "the coordinator could not prove it holds the cluster token; refusing to work for it")]
             }

@@ -13,6 +13,10 @@ import Darwin
 /// heap. The mapping lives exactly as long as this object (`munmap` in
 /// `deinit`), so views from `bytes` must not outlive it. An empty file maps
 /// to an empty buffer.
+///
+/// `@unchecked Sendable` (only because of the pointers), and why that holds: every property is
+/// a `let` set in `init`; the mapping is `PROT_READ`, so no thread ever writes the memory the
+/// pointers reach; and it is unmapped only in `deinit`, when no thread holds the object.
 public final class MemoryMappedFile: @unchecked Sendable {
     public let path: String
     /// The file size in bytes at the time it was mapped.

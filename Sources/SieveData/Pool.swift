@@ -10,7 +10,7 @@
 /// that live as long as the pool; they may be unaligned, so read them with
 /// `loadUnaligned` or `FloatBytes`. The pool is immutable and safe to share
 /// between threads.
-public final class Pool: @unchecked Sendable {
+public final class Pool: Sendable {
     public let directory: String
     /// N, the number of training rows.
     public let rowCount: Int

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -74,19 +75,16 @@ public struct PoolGenerator: Sendable {
     /// Runs `body(0..<count)` on all cores and rethrows the first error.
     /// Every row has its own random stream, so the files are the same
     /// whatever the order or parallelism.
-    private func runInParallel(_ count: Int, _ body: (Int) throws -> Void) throws {
-        let lock = NSLock()
-        var firstError: Error?
+    private func runInParallel(_ count: Int, _ body: @Sendable (Int) throws -> Void) throws {
+        let firstError = Mutex<(any Error)?>(nil)
         DispatchQueue.concurrentPerform(iterations: count) { k in
             do {
                 try body(k)
             } catch {
-                lock.lock()
-                if firstError == nil { firstError = error }
-                lock.unlock()
+                firstError.withLock { if $0 == nil { $0 = error } }
             }
         }
-        if let firstError { throw firstError }
+        if let error = firstError.withLock({ $0 }) { throw error }
     }
 
     /// `part-0000.safetensors` style names (more digits past 9999 parts).

@@ -5,7 +5,7 @@
 /// by `bytes(_:)` point into the mapping and stay valid while this object is
 /// alive; they may be unaligned, so read them with `loadUnaligned` (or the
 /// helpers in `FloatBytes`).
-public final class SafetensorsFile: @unchecked Sendable {
+public final class SafetensorsFile: Sendable {
     public let path: String
     /// The tensors by name (the `__metadata__` entry is not a tensor).
     public let tensors: [String: TensorInfo]

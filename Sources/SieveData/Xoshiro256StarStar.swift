@@ -1,3 +1,5 @@
+import SieveKernels
+
 /// xoshiro256** (Blackman and Vigna), the generator behind the synthetic
 /// pools. Integer-only and fully specified here, so a seed gives the same
 /// stream on every machine and Swift version (the standard library's

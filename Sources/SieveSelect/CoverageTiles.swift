@@ -114,8 +114,9 @@ struct CoverageTiles {
         vectors.withUnsafeBufferPointer { vectors in
             tiles.withUnsafeBufferPointer { tiles in
                 matrix.withUnsafeMutableBufferPointer { matrix in
-                    let (v, t, m) = (vectors.baseAddress!, tiles.baseAddress!, matrix.baseAddress!)
+                    let shared = MatrixPointers(v: vectors.baseAddress!, t: tiles.baseAddress!, m: matrix.baseAddress!)
                     DispatchQueue.concurrentPerform(iterations: groups) { block in
+                        let (v, t, m) = (shared.v, shared.t, shared.m)
                         let first = block * Self.groupWidth
                         let rows = min(first + Self.groupWidth, count) - first
                         for group in 0..<groups {
@@ -175,4 +176,16 @@ struct CoverageTiles {
         let bits = unsafeBitCast(v, to: SIMD8<Int32>.self)
         return unsafeBitCast(bits & ~(bits &>> 31), to: SIMD8<Float>.self)
     }
+}
+
+/// The buffers `fillMatrix` lends to the threads of one `concurrentPerform`.
+///
+/// `@unchecked Sendable`, and why that holds: the pointers are valid for the whole
+/// `concurrentPerform` (it returns only when every iteration has, inside the `withUnsafe*`
+/// calls that lent them); `v` and `t` are only read; each iteration writes only the rows of `m`
+/// of its own block, so no two threads touch the same element.
+private struct MatrixPointers: @unchecked Sendable {
+    let v: UnsafePointer<Float>
+    let t: UnsafePointer<Float>
+    let m: UnsafeMutablePointer<Float>
 }

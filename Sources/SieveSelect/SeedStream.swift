@@ -1,3 +1,5 @@
+import SieveKernels
+
 /// The random numbers of the seeded methods: a SplitMix64 stream (Steele, Lea and Flood) whose
 /// start depends on the run's seed, the epoch and which method draws.
 ///
@@ -10,15 +12,14 @@ struct SeedStream {
     static let randomPurpose: UInt64 = 0x72_61_6E_64_6F_6D
     static let gainRLPurpose: UInt64 = 0x67_61_69_6E_72_6C
 
-    private var state: UInt64
+    private var generator: SplitMix64
 
     init(seed: UInt64, epoch: Int, purpose: UInt64) {
-        state = Self.mix(Self.mix(seed ^ purpose) &+ UInt64(truncatingIfNeeded: epoch))
+        generator = SplitMix64(seed: SplitMix64.mix(SplitMix64.mix(seed ^ purpose) &+ UInt64(truncatingIfNeeded: epoch)))
     }
 
     mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        return Self.mix(state)
+        generator.next()
     }
 
     /// A uniform Double in the open interval (0, 1): (top 52 bits + 1/2) / 2^52, which is exact
@@ -39,12 +40,5 @@ struct SeedStream {
             }
         }
         return product.high
-    }
-
-    static func mix(_ value: UInt64) -> UInt64 {
-        var z = value
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

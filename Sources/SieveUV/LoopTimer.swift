@@ -22,6 +22,12 @@ public final class LoopTimer: HandleOwner {
         }, timeoutMillis, repeatMillis)
     }
 
+    /// Lets the loop end while this timer is still pending (libuv's `uv_unref`): a time-out
+    /// that must not itself keep the loop running.
+    public func unreference() {
+        uv_unref(box.handle)
+    }
+
     public func stop() {
         uv_timer_stop(box.pointer)
     }

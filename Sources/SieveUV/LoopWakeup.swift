@@ -1,18 +1,22 @@
 import CLibUV
-#if canImport(Glibc)
-import Glibc
-#endif
+import Synchronization
 
 /// Brings closures from any thread onto the loop thread (uv_async_send is the one libuv call
 /// that is safe from other threads). Several posts may coalesce into one wake-up; every posted
 /// closure still runs, in posting order.
+///
+/// `@unchecked Sendable`, and why that holds: what other threads touch is `pending` (a `Mutex`,
+/// itself `Sendable`, holding `@Sendable` closures) and `handle` (a `let` pointer to libuv's
+/// handle, passed only to `uv_async_send`, which libuv documents as thread-safe). `box` (whose
+/// `closing` flag `close` sets) is used only on the loop thread: `init`, `close`, and the
+/// drain callback.
 public final class LoopWakeup: HandleOwner, @unchecked Sendable {
     private var box = HandleBox<uv_async_t>()
-    private var mutex = pthread_mutex_t()
-    private var pending: [() -> Void] = []
+    private let handle: UnsafeMutablePointer<uv_async_t>
+    private let pending = Mutex<[@Sendable () -> Void]>([])
 
     public init(loop: EventLoop) throws {
-        pthread_mutex_init(&mutex, nil)
+        handle = box.pointer
         let status = uv_async_init(loop.raw, box.pointer) { async in
             HandleBox<uv_async_t>.owner(of: UnsafeMutableRawPointer(async), as: LoopWakeup.self)?.drain()
         }
@@ -23,19 +27,19 @@ public final class LoopWakeup: HandleOwner, @unchecked Sendable {
         box.attach(self)
     }
 
-    /// Thread-safe: queues `work` to run on the loop thread.
-    public func post(_ work: @escaping () -> Void) {
-        pthread_mutex_lock(&mutex)
-        pending.append(work)
-        pthread_mutex_unlock(&mutex)
-        uv_async_send(box.pointer)
+    /// Thread-safe: queues `work` to run on the loop thread. Must not be called once the loop
+    /// has run the close callback of this wake-up (after `close()` or `EventLoop.shutdown()`).
+    public func post(_ work: @escaping @Sendable () -> Void) {
+        pending.withLock { $0.append(work) }
+        uv_async_send(handle)
     }
 
     private func drain() {
-        pthread_mutex_lock(&mutex)
-        let batch = pending
-        pending.removeAll()
-        pthread_mutex_unlock(&mutex)
+        let batch = pending.withLock { pending in
+            let batch = pending
+            pending.removeAll()
+            return batch
+        }
         for work in batch { work() }
     }
 
@@ -47,8 +51,4 @@ public final class LoopWakeup: HandleOwner, @unchecked Sendable {
     func closeForShutdown() { close() }
 
     func handleDidClose() {}
-
-    deinit {
-        pthread_mutex_destroy(&mutex)
-    }
 }

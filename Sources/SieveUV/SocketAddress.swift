@@ -75,16 +75,21 @@ struct ResolvedAddress {
         }
     }
 
+    /// The C string in `text`, up to its first NUL.
+    private static func string(_ text: [CChar]) -> String {
+        String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Formats a socket address as `host:port`.
     static func describe(_ address: UnsafePointer<sockaddr>) -> String {
         var text = [CChar](repeating: 0, count: 64)
         if Int32(address.pointee.sa_family) == AF_INET6 {
             let v6 = UnsafeRawPointer(address).assumingMemoryBound(to: sockaddr_in6.self)
             uv_ip6_name(v6, &text, text.count)
-            return "[\(String(cString: text))]:\(UInt16(bigEndian: v6.pointee.sin6_port))"
+            return "[\(Self.string(text))]:\(UInt16(bigEndian: v6.pointee.sin6_port))"
         }
         let v4 = UnsafeRawPointer(address).assumingMemoryBound(to: sockaddr_in.self)
         uv_ip4_name(v4, &text, text.count)
-        return "\(String(cString: text)):\(UInt16(bigEndian: v4.pointee.sin_port))"
+        return "\(Self.string(text)):\(UInt16(bigEndian: v4.pointee.sin_port))"
     }
 }

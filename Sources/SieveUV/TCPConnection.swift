@@ -133,62 +133,84 @@ public final class TCPConnection: HandleOwner {
         // count == 0 means "nothing this time" (EAGAIN), not end of stream.
     }
 
-    /// Sends `bytes`. What the kernel does not take at once is queued without a copy: the
-    /// array is kept (a reference; arrays are copied on write, so later changes to the
-    /// caller's copy do not reach it) until libuv's write callback. Writes on one connection
+    /// Sends `bytes`. What the kernel does not take at once is copied into memory the write
+    /// owns until libuv's write callback (the array's own memory may be used only during a
+    /// `withUnsafeBytes` call, and libuv writes the queued rest later). Writes on one connection
     /// go out in call order; writes after `closeAfterFlush` are dropped.
     public func write(_ bytes: [UInt8]) {
         guard !box.closing, !flushing, !bytes.isEmpty else { return }
+        precondition(bytes.count <= Int(UInt32.max), "one write holds at most 4 GiB")
         bytes.withUnsafeBytes { raw in
-            var buffer = uv_buf_init(UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)), UInt32(raw.count))
-            withUnsafeMutablePointer(to: &buffer) { send(UnsafeMutableBufferPointer(start: $0, count: 1), total: raw.count, keepAlive: bytes) }
+            // One buffer: its uv_buf_t on the stack, no array of them (the coordinator sends
+            // most frames this way, one small write each).
+            var sent = 0
+            if queuedBytes == 0 {
+                var buffer = uv_buf_init(UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)), UInt32(raw.count))
+                let written = uv_try_write(stream, &buffer, 1)
+                if written > 0 { sent = Int(written) }
+                if sent == raw.count { return }
+            }
+            queue(CollectionOfOne(raw), skipping: sent, total: raw.count)
         }
     }
 
-    /// Sends the buffers one after the other, as one vectored write (`uv_try_write`, then
-    /// `uv_write` with one `uv_buf_t` per buffer): none of them is copied into a frame or a
-    /// queue. Each buffer's storage is kept until libuv is done with it. Order and dropping as
-    /// for `write(_:)` of bytes.
+    /// Sends the buffers one after the other, as one vectored write (`uv_try_write` with one
+    /// `uv_buf_t` per buffer, pointing at each array's own memory while it is lent): none of
+    /// them is copied into a frame first. What the kernel does not take at once is copied, as
+    /// for `write(_:)` of bytes. Order and dropping as for `write(_:)` of bytes.
     public func write(_ buffers: [WriteBuffer]) {
         guard !box.closing, !flushing else { return }
-        var uvBuffers: [uv_buf_t] = []
-        uvBuffers.reserveCapacity(buffers.count)
-        var total = 0
-        for buffer in buffers where buffer.bytes.count > 0 {
-            precondition(buffer.bytes.count <= Int(UInt32.max), "one buffer of a write holds at most 4 GiB")
-            uvBuffers.append(uv_buf_init(
-                UnsafeMutablePointer(mutating: buffer.bytes.baseAddress!.assumingMemoryBound(to: CChar.self)),
-                UInt32(buffer.bytes.count)))
-            total += buffer.bytes.count
-        }
+        let total = buffers.reduce(0) { $0 + $1.count }
         guard total > 0 else { return }
-        uvBuffers.withUnsafeMutableBufferPointer { send($0, total: total, keepAlive: buffers) }
+        WriteBuffer.withBytes(of: buffers[...], collected: []) { send($0, total: total) }
     }
 
-    /// Tries the kernel first (only when nothing is queued, to keep the order); queues what is
-    /// left with `keepAlive` holding its memory until the write callback.
-    private func send(_ buffers: UnsafeMutableBufferPointer<uv_buf_t>, total: Int, keepAlive: Any) {
+    /// Tries the kernel first (only when nothing is queued, to keep the order), then queues
+    /// what is left. `buffers` are valid only during this call.
+    private func send(_ buffers: [UnsafeRawBufferPointer], total: Int) {
         var sent = 0
         if queuedBytes == 0 {
-            let written = uv_try_write(stream, buffers.baseAddress, UInt32(buffers.count))
+            var uvBuffers: [uv_buf_t] = []
+            uvBuffers.reserveCapacity(buffers.count)
+            for buffer in buffers where buffer.count > 0 {
+                precondition(buffer.count <= Int(UInt32.max), "one buffer of a write holds at most 4 GiB")
+                // uv_buf_t's base is `char *`; uv_try_write only reads it.
+                uvBuffers.append(uv_buf_init(
+                    UnsafeMutablePointer(mutating: buffer.baseAddress!.assumingMemoryBound(to: CChar.self)),
+                    UInt32(buffer.count)))
+            }
+            let written = uv_try_write(stream, uvBuffers, UInt32(uvBuffers.count))
             if written > 0 { sent = Int(written) }
             if sent == total { return }
         }
-        // Skip what the kernel took: whole buffers, then the front of a partly written one.
-        var first = 0
-        var skip = sent
-        while skip >= Int(buffers[first].len) {
-            skip -= Int(buffers[first].len)
-            first += 1
-        }
-        buffers[first].base = buffers[first].base! + skip
-        buffers[first].len -= numericCast(skip)
+        queue(buffers, skipping: sent, total: total)
+    }
+
+    /// Queues a copy of the buffers' bytes after the first `sent`, in an allocation the write
+    /// owns and frees after libuv's write callback.
+    private func queue<Buffers: Collection<UnsafeRawBufferPointer>>(_ buffers: Buffers, skipping sent: Int, total: Int) {
         let remaining = total - sent
+        precondition(remaining <= Int(UInt32.max), "one write holds at most 4 GiB")
+        let pending = PendingWrite(count: remaining)
+        // Skip what the kernel took, then copy the rest, buffer after buffer.
+        var skip = sent
+        var at = 0
+        for buffer in buffers {
+            if skip >= buffer.count {
+                skip -= buffer.count
+                continue
+            }
+            let part = UnsafeRawBufferPointer(rebasing: buffer[skip...])
+            (pending.memory + at).copyMemory(from: part.baseAddress!, byteCount: part.count)
+            at += part.count
+            skip = 0
+        }
         let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
-        request.pointee.data = Unmanaged.passRetained(PendingWrite(count: remaining, keepAlive: keepAlive)).toOpaque()
+        request.pointee.data = Unmanaged.passRetained(pending).toOpaque()
         queuedBytes += remaining
-        // libuv copies the uv_buf_t array itself; the memory they point at is what must live on.
-        let status = uv_write(request, stream, buffers.baseAddress! + first, UInt32(buffers.count - first)) { request, status in
+        // libuv copies the uv_buf_t itself; the memory it points at is the pending write's.
+        var queued = uv_buf_init(pending.memory.assumingMemoryBound(to: CChar.self), UInt32(remaining))
+        let status = uv_write(request, stream, &queued, 1) { request, status in
             let request = request!
             let pending = Unmanaged<PendingWrite>.fromOpaque(request.pointee.data).takeRetainedValue()
             let handle = UnsafeMutableRawPointer(request.pointee.handle)
@@ -294,36 +316,46 @@ public final class TCPConnection: HandleOwner {
     fileprivate func enableNoDelay() { uv_tcp_nodelay(box.pointer, 1) }
 }
 
-/// One buffer of a vectored `TCPConnection.write(_:)`: the memory of an array of plain values
-/// (bytes, `Double`s, `UInt64`s...), sent as it lies, and the array itself, kept alive (and, being
-/// copied on write, unchanged) until the write is done.
-public struct WriteBuffer: @unchecked Sendable {
-    /// Holds the array's storage.
-    private let owner: Any
-    /// The array's elements; valid while `owner` lives, since a native Swift array's storage
-    /// does not move while the array exists unchanged (arrays of `BitwiseCopyable` elements are
-    /// always native, never lazily bridged, so `withUnsafeBytes` does not make a temporary copy).
-    let bytes: UnsafeRawBufferPointer
+/// One buffer of a vectored `TCPConnection.write(_:)`: an array of plain values (bytes,
+/// `Double`s, `UInt64`s...) whose memory is sent as it lies. The array is held (arrays are
+/// values, so later changes to the caller's copy do not reach it) and its memory is lent, with
+/// `withUnsafeBytes`, only for the duration of the write call.
+public struct WriteBuffer: Sendable {
+    /// Calls its argument with the array's bytes.
+    private let lend: @Sendable ((UnsafeRawBufferPointer) -> Void) -> Void
+    /// Bytes in the buffer.
+    public let count: Int
 
-    public init<Element: BitwiseCopyable>(_ array: [Element]) {
-        owner = array
-        bytes = array.withUnsafeBytes { $0 }
+    public init<Element: BitwiseCopyable & Sendable>(_ array: [Element]) {
+        count = array.count * MemoryLayout<Element>.stride
+        lend = { body in array.withUnsafeBytes(body) }
     }
 
-    /// Bytes in the buffer.
-    public var count: Int { bytes.count }
+    /// Calls `body` with the bytes of every buffer, in order, all valid during the call: each
+    /// array's `withUnsafeBytes` call encloses the next one's.
+    static func withBytes(
+        of buffers: ArraySlice<WriteBuffer>, collected: [UnsafeRawBufferPointer],
+        _ body: ([UnsafeRawBufferPointer]) -> Void
+    ) {
+        guard let first = buffers.first else { return body(collected) }
+        first.lend { bytes in
+            withBytes(of: buffers.dropFirst(), collected: collected + [bytes], body)
+        }
+    }
 }
 
-/// A write that libuv holds: how many bytes it counts in `queuedBytes`, and what keeps its
-/// buffers' memory alive until the callback.
+/// A write that libuv holds: how many bytes it counts in `queuedBytes`, and the memory they
+/// lie in, allocated for it and freed with it, after the write callback.
 private final class PendingWrite {
     let count: Int
-    let keepAlive: Any
+    let memory: UnsafeMutableRawPointer
 
-    init(count: Int, keepAlive: Any) {
+    init(count: Int) {
         self.count = count
-        self.keepAlive = keepAlive
+        memory = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 16)
     }
+
+    deinit { memory.deallocate() }
 }
 
 private final class PendingConnect {

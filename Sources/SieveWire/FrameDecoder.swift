@@ -38,8 +38,8 @@
 ///   in the buffer without ever having been copied in user space.
 /// - With reads made that way, the large arrays of a frame still arriving (an `f64` or `u64`
 ///   array of at least 64 KiB, such as the values of a `scores` frame) are received straight
-///   into the arrays the decoded message then holds: ``spaceForNextRead()`` offers an array's
-///   own memory while its bytes arrive, so they are never copied out of a frame buffer
+///   into a buffer of each array's own: ``spaceForNextRead()`` offers it while the array's
+///   bytes arrive, and the complete array is copied once into the decoded message's array
 ///   (``InPlaceArrays`` explains how). The messages, frames and errors are the same as
 ///   without it.
 /// - It is a value: a copy shares the buffer until one of the two changes it.
@@ -60,6 +60,11 @@ public struct FrameDecoder: Sendable {
     }
 
     /// The buffer's memory; shared by copies of a decoder until one of them writes (see `unique()`).
+    ///
+    /// `@unchecked Sendable` (a `FrameDecoder` is a `Sendable` value), and why that holds: the
+    /// properties are `let`s; the memory is written only by a decoder that holds the one
+    /// reference (copy-on-write: a decoder checks `isKnownUniquelyReferenced` and reallocates
+    /// before writing, as `Array` does with its buffer), so a copy on another thread only reads.
     @usableFromInline
     final class Storage: @unchecked Sendable {
         @usableFromInline let base: UnsafeMutableRawPointer?

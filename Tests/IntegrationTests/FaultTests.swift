@@ -1,4 +1,6 @@
 import Foundation
+import SieveData
+import SieveWire
 import XCTest
 
 /// What clusters do to a run, done to real processes: kill -9 workers and the coordinator,
@@ -50,7 +52,9 @@ final class FaultTests: XCTestCase {
         let first = try coordinator(harness, pool, port: port, out: "out")
         let crew = try workers(3, port: port)
         first.waitFor("epoch 1: scoring")
-        usleep(600_000)   // some score shards are in the journal by now
+        // Kill once some score shards are in the journal (what the resume must restore), not
+        // after a guessed delay.
+        waitForJournaledScores(harness.path("out/journal.gsj"))
         first.signal(SIGKILL)
         _ = first.wait()
         XCTAssertFalse(harness.exists("out/epoch-0001/curriculum.jsonl"))
@@ -161,5 +165,27 @@ final class NamespaceHostTests: XCTestCase {
         try XCTSkipIf(process.terminationStatus == 77, text)
         XCTAssertEqual(process.terminationStatus, 0, text)
         XCTAssertTrue(text.contains("ok: worker at 10.77.0.2"), text)
+    }
+}
+
+extension FaultTests {
+    /// Waits until the journal at `path` holds a `scores` result (a record of kind 2, a whole
+    /// wire frame, as JournalRecord lays it out); fails the test after `seconds`.
+    func waitForJournaledScores(_ path: String, seconds: Double = 30, file: StaticString = #filePath, line: UInt = #line) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let contents = try? JournalFile.read(path: path),
+               contents.records.contains(where: { record in
+                   guard record.first == 2 else { return false }
+                   var decoder = FrameDecoder()
+                   decoder.append(Array(record.dropFirst()))
+                   guard case .scores? = (try? decoder.nextMessage())??.message else { return false }
+                   return true
+               }) {
+                return
+            }
+            usleep(10_000)
+        }
+        XCTFail("no scores record in \(path) after \(seconds) s", file: file, line: line)
     }
 }

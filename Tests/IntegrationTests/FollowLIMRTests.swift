@@ -37,7 +37,7 @@ final class FollowLIMRTests: XCTestCase {
             try writer.append(range.flatMap { row in withUnsafeBytes(of: Self.success(epoch, row).bitPattern.littleEndian) { Array($0) } })
             try writer.finish()
         }
-        FileManager.default.createFile(atPath: data + "/epochs/000\(epoch)/COMPLETE", contents: Data())
+        _ = FileManager.default.createFile(atPath: data + "/epochs/000\(epoch)/COMPLETE", contents: Data())
     }
 
     /// What each epoch's curriculum must be, computed here from the success values alone.

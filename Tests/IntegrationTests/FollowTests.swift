@@ -30,7 +30,7 @@ final class FollowTests: XCTestCase {
                 try fm.copyItem(atPath: harness.path("pool\(epoch)/\(part)"), toPath: directory + "/" + part)
             }
             XCTAssertFalse(harness.exists("out/epoch-000\(epoch)/curriculum.jsonl"), "nothing before COMPLETE")
-            fm.createFile(atPath: directory + "/COMPLETE", contents: Data())
+            _ = fm.createFile(atPath: directory + "/COMPLETE", contents: Data())
             let deadline = Date().addingTimeInterval(30)
             while !harness.exists("out/epoch-000\(epoch)/curriculum.jsonl") && Date() < deadline { usleep(50_000) }
             XCTAssertEqual(try harness.read("out/epoch-000\(epoch)/curriculum.jsonl"), expected[epoch - 1], "epoch \(epoch)")

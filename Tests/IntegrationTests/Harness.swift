@@ -36,8 +36,13 @@ struct Harness {
 
     /// Starts `gradsieve arguments...` without waiting.
     func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+        try start(executable: Self.binary, arguments)
+    }
+
+    /// Starts `executable arguments...` without waiting.
+    func start(executable: String, _ arguments: [String]) throws -> (Process, Pipe, Pipe) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -46,14 +51,16 @@ struct Harness {
         return (process, out, err)
     }
 
+    /// Reads the child's stdout and stderr to their ends at the same time (stderr on another
+    /// thread: a child that fills one pipe while the other is being read to its end would
+    /// block forever), then waits for its exit.
     func finish(_ started: (Process, Pipe, Pipe)) -> Result {
         let (process, out, err) = started
-        // Read before waiting so a chatty child never blocks on a full pipe.
+        let stderr = PipeReader(err)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+                      stderr: String(decoding: stderr.wait(), as: UTF8.self))
     }
 
     @discardableResult
@@ -81,5 +88,25 @@ struct Harness {
         _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own; `wait` returns what it read.
+final class PipeReader: @unchecked Sendable {
+    // `data` is written by the reading thread before `done` is signalled and read only after.
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ pipe: Pipe) {
+        let handle = pipe.fileHandleForReading
+        Thread.detachNewThread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }
+    }
+
+    func wait() -> Data {
+        done.wait()
+        return data
     }
 }

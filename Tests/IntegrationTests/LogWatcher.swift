@@ -1,11 +1,12 @@
 import Foundation
+import Synchronization
 import XCTest
 
 /// A child process whose stderr the test can wait on, line by line, while it runs.
 final class WatchedProcess {
     let process = Process()
-    private let lock = NSLock()
-    private var text = ""
+    /// The stderr read so far; appended on Foundation's reading thread.
+    private let text = LogText()
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: Harness.binary)
@@ -14,20 +15,16 @@ final class WatchedProcess {
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
-        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+        pipe.fileHandleForReading.readabilityHandler = { [text] handle in
             let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.lock()
-            self.text += String(decoding: data, as: UTF8.self)
-            self.lock.unlock()
+            guard !data.isEmpty else { return }
+            text.value.withLock { $0 += String(decoding: data, as: UTF8.self) }
         }
         try process.run()
     }
 
     var log: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return text
+        text.value.withLock { $0 }
     }
 
     /// Waits until stderr contains `marker`; fails the test after `seconds`.
@@ -60,4 +57,9 @@ final class WatchedProcess {
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
+}
+
+/// Text shared between the thread that reads a pipe and the test's thread.
+final class LogText: Sendable {
+    let value = Mutex("")
 }

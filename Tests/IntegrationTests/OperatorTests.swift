@@ -97,6 +97,18 @@ final class CompareReportTests: XCTestCase {
 /// checks hold: every frame decoded (framed), parsed (hand-written) or counted (raw), with the
 /// sums of the fields they read equal to what was sent. No timing is asserted.
 final class BenchWireSmokeTests: XCTestCase {
+    /// `gradsieve bench ARGS` is `gradsieve-bench ARGS` (the benchmarks' own executable).
+    func testGradsieveBenchRunsTheBenchmarksExecutable() throws {
+        let harness = try Harness("bench-forward")
+        let help = try harness.run(["bench", "--help"])
+        XCTAssertEqual(help.status, 0, help.stderr)
+        XCTAssertTrue(help.stdout.contains("gradsieve-bench"), help.stdout)
+        XCTAssertTrue(help.stdout.contains("sim-workers"), help.stdout)
+        let wrong = try harness.run(["bench", "no-such-part"])
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(wrong.stderr.contains("no-such-part"), wrong.stderr)
+    }
+
     func testEveryPartRunsAndItsReceiversAccountForEveryFrame() throws {
         let harness = try Harness("bench-wire")
         let result = try harness.run([

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import SieveData
+import SieveKernels
 
 final class PoolGeneratorTests: XCTestCase {
     /// All files of a pool, by relative path, with their bytes.

@@ -45,6 +45,26 @@ class LoopTestCase: XCTestCase {
         return !timedOut
     }
 
+    /// Runs the loop expecting it to end by itself (nothing left that keeps it alive) within
+    /// `withinMillis`. The deadline is an unreferenced timer, so it does not keep the loop
+    /// alive itself; if something else does, the timer stops the loop and the test fails
+    /// (with `failing`) instead of hanging the suite. Returns whether the loop ended by itself.
+    @discardableResult
+    func runLoopUntilItEnds(withinMillis: UInt64 = 1500, failing: Bool = true,
+                            file: StaticString = #filePath, line: UInt = #line) -> Bool {
+        var timedOut = false
+        let deadline = try! LoopTimer(loop: loop)
+        deadline.start(timeoutMillis: withinMillis) { [loop] in
+            timedOut = true
+            loop!.stop()
+        }
+        deadline.unreference()
+        loop.run()
+        deadline.close()
+        if timedOut && failing { XCTFail("the loop still runs after \(withinMillis) ms", file: file, line: line) }
+        return !timedOut
+    }
+
     /// Stops the loop `millis` from now: lets late, unwanted callbacks (a second onClose, a
     /// timer that should have stopped) show up before the test checks that they did not.
     func stopLoop(afterMillis millis: UInt64) {

@@ -9,7 +9,7 @@ final class LoopWakeupTests: LoopTestCase {
         let record = Record(threads: threads)
         let start = DispatchSemaphore(value: 0)
         for thread in 0..<threads {
-            let onLoopThread = { [loopThread] in pthread_equal(pthread_self(), loopThread) != 0 }
+            let onLoopThread: @Sendable () -> Bool = { [loopThread] in pthread_equal(pthread_self(), loopThread) != 0 }
             let loop = UncheckedLoop(loop: loop)
             Thread.detachNewThread {
                 start.wait()
@@ -36,15 +36,16 @@ final class LoopWakeupTests: LoopTestCase {
 
     func testPostBeforeTheLoopRunsIsDeliveredWhenItRuns() throws {
         let wakeup = try LoopWakeup(loop: loop)
-        var ran: [Int] = []
-        wakeup.post { ran.append(1) }
-        wakeup.post { [loop] in
-            ran.append(2)
-            loop!.stop()
+        let ran = Ran()
+        let loop = UncheckedLoop(loop: loop)
+        wakeup.post { ran.values.append(1) }
+        wakeup.post {
+            ran.values.append(2)
+            loop.loop.stop()
         }
-        XCTAssertEqual(ran, [], "post must not run the closure inline")
+        XCTAssertEqual(ran.values, [], "post must not run the closure inline")
         runLoop()
-        XCTAssertEqual(ran, [1, 2])
+        XCTAssertEqual(ran.values, [1, 2])
         wakeup.close()
     }
 
@@ -64,6 +65,12 @@ private final class Record: @unchecked Sendable {
     var offLoopThread = 0
 
     init(threads: Int) { seen = Array(repeating: [], count: threads) }
+}
+
+/// What posted closures appended; `@unchecked Sendable` because the test's thread is the loop
+/// thread: the closures run on it, inside `runLoop()`, and the test reads it before and after.
+private final class Ran: @unchecked Sendable {
+    var values: [Int] = []
 }
 
 /// Carries the loop into a posted closure; the closure runs on the loop thread.

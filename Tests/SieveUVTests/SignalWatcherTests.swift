@@ -23,7 +23,18 @@ final class SignalWatcherTests: LoopTestCase {
         let watcher = try SignalWatcher(loop: loop)
         try watcher.start(signal: SIGUSR2) { _ in }
         watcher.unreference()
-        loop.run()  // returns at once: nothing else is active
+        // Returns at once: nothing else is active. (A time-out, so that a watcher that keeps
+        // the loop alive fails this test instead of hanging the suite.)
+        runLoopUntilItEnds(withinMillis: 2000)
+        watcher.close()
+    }
+
+    /// What the test above relies on: a loop kept alive fails `runLoopUntilItEnds`, it does not
+    /// hang (here a referenced watcher, the regression the test above guards against).
+    func testAReferencedWatcherKeepsTheLoopAliveAndTheTimeOutSaysSo() throws {
+        let watcher = try SignalWatcher(loop: loop)
+        try watcher.start(signal: SIGUSR2) { _ in }
+        XCTAssertFalse(runLoopUntilItEnds(withinMillis: 100, failing: false))
         watcher.close()
     }
 }

@@ -125,12 +125,12 @@ final class TCPConnectionTests: LoopTestCase {
                 case 0: buffers.append(WriteBuffer(bytes))
                 case 1:
                     buffers.append(WriteBuffer([UInt64](unsafeUninitializedCapacity: size / 8) { buffer, count in
-                        UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: size))
+                        bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
                         count = size / 8
                     }))
                 default:
                     buffers.append(WriteBuffer([Double](unsafeUninitializedCapacity: size / 8) { buffer, count in
-                        UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: size))
+                        bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
                         count = size / 8
                     }))
                 }
@@ -161,7 +161,7 @@ final class TCPConnectionTests: LoopTestCase {
         var payload = patternBytes(0..<total)
         var values = [UInt64](repeating: 0, count: 1024)
         let tail = patternBytes(total..<(total + 8 * 1024))
-        values.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: tail, count: tail.count)) }
+        values.withUnsafeMutableBytes { raw in tail.withUnsafeBytes { raw.copyMemory(from: $0) } }
         client.write(payload)
         client.write([WriteBuffer(values)])
         XCTAssertGreaterThan(client.queuedBytes, 0)

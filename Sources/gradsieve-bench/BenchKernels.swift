@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import SieveData
 import SieveKernels
 
@@ -227,26 +228,24 @@ final class HeapBuffer {
 }
 
 /// Hands out block indices 0, 1, 2, ... to whichever thread asks next.
-final class BlockCounter: @unchecked Sendable {
-    private var next = 0
-    private let lock = NSLock()
+final class BlockCounter: Sendable {
+    private let next = Mutex(0)
     func claim(below count: Int) -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard next < count else { return nil }
-        next += 1
-        return next - 1
+        next.withLock { next in
+            guard next < count else { return nil }
+            next += 1
+            return next - 1
+        }
     }
 }
 
 /// One result slot per thread, written by that thread only.
-final class ResultSlots<T>: @unchecked Sendable {
-    private var storage: [T]
-    private let lock = NSLock()
-    init(count: Int, initial: T) { storage = [T](repeating: initial, count: count) }
+final class ResultSlots<T: Sendable>: Sendable {
+    private let storage: Mutex<[T]>
+    init(count: Int, initial: T) { storage = Mutex([T](repeating: initial, count: count)) }
     subscript(index: Int) -> T {
-        get { lock.lock(); defer { lock.unlock() }; return storage[index] }
-        set { lock.lock(); storage[index] = newValue; lock.unlock() }
+        get { storage.withLock { $0[index] } }
+        set { storage.withLock { $0[index] = newValue } }
     }
-    var values: [T] { lock.lock(); defer { lock.unlock() }; return storage }
+    var values: [T] { storage.withLock { $0 } }
 }

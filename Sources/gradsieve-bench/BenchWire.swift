@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SieveCluster
+import SieveKernels
 import SieveUV
 import SieveWire
 
@@ -61,7 +62,7 @@ struct BenchWire: ParsableCommand {
 
     private func large(values count: Int) throws {
         let rows = count / 4
-        var generator = SplitMix64Like(seed: 3)
+        var generator = SplitMix64(seed: 3)
         let values = (0..<(rows * 4)).map { _ in generator.nextDouble() }
         let message = Message.scores(ShardScores(epoch: 1, shard: 0, attempt: 0, rowStart: 0, rowCount: UInt32(rows),
                                                  columns: ["score", "cosine", "grad_norm", "success"], values: values))
@@ -283,7 +284,7 @@ struct BenchWire: ParsableCommand {
         BenchReport.result("codec decode \(label)", best: 1e9 * decoding.min()!, median: 1e9 * BenchClock.median(decoding), unit: "ns/frame")
 
         for count in largeValues.split(separator: ",").compactMap({ Int($0) }).map({ max(4, $0 / 4 * 4) }) {
-            var generator = SplitMix64Like(seed: 3)
+            var generator = SplitMix64(seed: 3)
             let values = (0..<count).map { _ in generator.nextDouble() }
             let scores = Message.scores(ShardScores(epoch: 1, shard: 0, attempt: 0, rowStart: 0, rowCount: UInt32(count / 4),
                                                     columns: ["score", "cosine", "grad_norm", "success"], values: values))
@@ -337,17 +338,8 @@ struct BenchWire: ParsableCommand {
     }
 }
 
-/// Doubles in [0, 1) from a SplitMix64 stream (SieveData's generator is not needed here).
-struct SplitMix64Like {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    /// A double in [0, 1).
     mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
 
@@ -517,6 +509,12 @@ enum WireTransfer {
 /// What the sender, the receiver and the caller share. The semaphores order most of it; the
 /// bytes received and the error are behind a lock, because a caller that gives up on a
 /// receiver (after 30 s) reads them while the receiver may still write them.
+///
+/// `@unchecked Sendable`, and why that holds: `port` is written by the receiver before it
+/// signals `portReady`, after which the sender and the caller only read it; `start` and
+/// `senderCPU` are written by the sender before `senderDone`, `end` and `receiverCPU` by the
+/// receiver before `receiverDone`, and the caller reads them only after waiting for both (on a
+/// time-out it throws without reading them); `received` and `error` are behind `lock`.
 private final class TransferState: @unchecked Sendable {
     var port = 0
     var start = 0.0

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SieveData
+import SieveKernels
 import SieveSelect
 
 /// The coordinator-side steps: top-k and full ranking of N scores, lazy-greedy facility
