@@ -163,7 +163,7 @@ struct Demo: ParsableCommand {
             throw ValidationError("--label-noise and --low-utility are shares in [0, 1]")
         }
         guard componentShares.count == 4, componentShares.allSatisfy({ $0 >= 0 }), componentShares.contains(where: { $0 > 0 }) else {
-            throw ValidationError("--shares needs four non-negative weights (target, easy, hard, distractor), not \(shares)")
+            throw ValidationError("--shares needs four non-negative weights (target, easy, hard, distractor), not \(shares ?? "")")
         }
         guard (chunkSize ?? 0) >= 0 else { throw ValidationError("--chunk-size must not be negative, not \(chunkSize!)") }
         if let chunkRows, curriculumSize > chunkRows {
@@ -173,7 +173,7 @@ struct Demo: ParsableCommand {
             throw ValidationError("--gradalign-score \(gradalignScore) is not sim, dot or simacc")
         }
         guard tierWeights.count == 5, tierWeights.allSatisfy({ $0 >= 0 }), tierWeights.contains(where: { $0 > 0 }) else {
-            throw ValidationError("--tiers needs five non-negative weights, not \(tiers)")
+            throw ValidationError("--tiers needs five non-negative weights, not \(tiers ?? "")")
         }
         guard ["none", "facility-location"].contains(diversity) else {
             throw ValidationError("--diversity \(diversity) is not none or facility-location")
