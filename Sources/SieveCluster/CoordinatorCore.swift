@@ -212,8 +212,15 @@ public struct CoordinatorCore {
     var firstUnfinishedEpoch: Int { (epochRecords.map(\.epoch).max() ?? 0) + 1 }
 
     /// Stops the run from outside the protocol: a signal, or the shell's own failure.
+    ///
+    /// After the run finished (the shell failing to journal or sync the run's last records,
+    /// which it does while carrying out the finishing directives), the outcome still becomes a
+    /// failure: what the journal lacks was never made durable, and exiting 0 would hide it.
     public mutating func abort(_ reason: String) -> [CoordinatorDirective] {
-        guard stage != .finished else { return [] }
+        guard stage != .finished else {
+            return [.log(.error, "\(reason) (after the run's last epoch: the journal may lack its last records; --resume redoes what it lacks)"),
+                    .finish(.failure(reason))]
+        }
         var out: [CoordinatorDirective] = []
         fail(reason, &out)
         return out

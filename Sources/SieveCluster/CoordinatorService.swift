@@ -224,8 +224,12 @@ public final class CoordinatorService {
         case let .log(level, text):
             log(level, text)
         case let .finish(result):
+            // The first outcome stands: a failure to journal the run's last records (reported
+            // while these directives run) must not be overwritten by the success after it.
+            guard outcome == nil else { return }
             SystemdNotify.send("STOPPING=1")
             syncDeferredRecords()
+            guard outcome == nil else { return }  // the sync failed and finished the run as a failure
             syncTimer?.close()
             syncTimer = nil
             outcome = result

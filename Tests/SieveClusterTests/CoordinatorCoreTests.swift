@@ -230,4 +230,15 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertTrue(out.contains { if case .close(1, true) = $0 { return true }; return false })
         XCTAssertTrue(core.work.hasPending)
     }
+
+    /// A journal write that fails after the run finished (the last epoch's directives hold both
+    /// the journal record and the finish) still ends the run as a failure, with the reason
+    /// logged: before, abort returned nothing once the run was finished, and the run exited 0.
+    func testAJournalFailureAfterTheRunFinishedStillFailsTheRun() {
+        var core = makeCore()
+        _ = core.stopNow()   // finished (interrupted): the state after a run's last directives
+        let directives = core.abort("cannot write the journal: disk full")
+        XCTAssertTrue(directives.contains { if case let .log(.error, text) = $0 { return text.contains("disk full") }; return false })
+        XCTAssertTrue(directives.contains { if case .finish(.failure("cannot write the journal: disk full")) = $0 { return true }; return false })
+    }
 }
