@@ -276,17 +276,27 @@ extension CoordinatorCore {
         if trainingLayout.count == 0 { select(&out) }
     }
 
+    /// Checks a shard's scores in full (rows, column names for the method, values) before the
+    /// first good message fixes the epoch's columns: a bad message never decides what the
+    /// correct workers' scores must look like.
     mutating func storeScores(_ scores: ShardScores) -> String? {
         let shard = Int(scores.shard)
+        guard shard < trainingLayout.count else { return "scores for shard \(shard), which does not exist" }
         let rows = trainingLayout.rows(of: shard)
-        if scoreColumns.isEmpty && !scores.columns.isEmpty {
+        let accepted = configuration.method.acceptedScoreColumns(gathersSuccess: buildsLIMRHistory)
+        guard accepted.contains(scores.columns) else {
+            return "scores for shard \(shard) have columns \(scores.columns); \(configuration.method.rawValue) sends " +
+                accepted.map { "\($0)" }.joined(separator: " or ")
+        }
+        guard scoreColumns.isEmpty || scores.columns == scoreColumns, scores.rowStart == UInt64(rows.lowerBound),
+              Int(scores.rowCount) == rows.count, scores.values.count == rows.count * scores.columns.count,
+              scores.values.allSatisfy(\.isFinite) else {
+            let expected = scoreColumns.isEmpty ? "" : ", columns \(scoreColumns) (as the epoch's other shards)"
+            return "scores for shard \(shard) cover rows \(scores.rowStart)+\(scores.rowCount) with columns \(scores.columns) and \(scores.values.count) values; expected rows \(rows.lowerBound)+\(rows.count)\(expected), finite values"
+        }
+        if scoreColumns.isEmpty {
             scoreColumns = scores.columns
             scoreValues = [Double](repeating: 0, count: shape.rows * scoreColumns.count)
-        }
-        guard shard < trainingLayout.count, scores.columns == scoreColumns, scores.rowStart == UInt64(rows.lowerBound),
-              Int(scores.rowCount) == rows.count, scores.values.count == rows.count * scoreColumns.count,
-              scores.values.allSatisfy(\.isFinite) else {
-            return "scores for shard \(shard) cover rows \(scores.rowStart)+\(scores.rowCount) with columns \(scores.columns); expected rows \(rows.lowerBound)+\(rows.count), columns \(scoreColumns), finite values"
         }
         let width = scoreColumns.count
         scoreValues.withUnsafeMutableBufferPointer { target in

@@ -9,16 +9,7 @@ struct RowScorer {
     let pool: SignalSource
     let reference: ReferenceVector?
 
-    var columns: [String] {
-        switch method {
-        case .gradalign: return ["score", "cosine", "grad_norm"] + (pool.hasSuccess ? ["success"] : [])
-        case .learnalign: return ["score", "learnability", "alignment", "grad_norm", "success"]
-        case .limr: return gathersSuccess ? ["success"] : ["score", "distance"]
-        case .gainrl: return ["score", "angle", "success"]
-        case .accuracyBand: return ["score", "success"]
-        case .random: return ["score"]
-        }
-    }
+    var columns: [String] { method.scoreColumns(hasSuccess: pool.hasSuccess, gathersSuccess: gathersSuccess) }
 
     /// limr with an empty reference: the epoch has no `rewards`, and the score step returns each
     /// row's success for the coordinator's history instead of a score.

@@ -35,6 +35,28 @@ public enum SelectionMethod: String, CaseIterable, Sendable {
     /// Whether workers score rows at all (random needs nothing from them).
     var scoresRows: Bool { self != .random }
 
+    /// The score columns a worker sends for this method, in order: one definition for the
+    /// worker that writes them (`RowScorer`) and the coordinator that checks them on arrival.
+    /// - Parameters:
+    ///   - hasSuccess: the pool has a `success` tensor (gradalign reports it when it does).
+    ///   - gathersSuccess: limr without rewards, whose score step returns each row's success.
+    func scoreColumns(hasSuccess: Bool, gathersSuccess: Bool = false) -> [String] {
+        switch self {
+        case .gradalign: return ["score", "cosine", "grad_norm"] + (hasSuccess ? ["success"] : [])
+        case .learnalign: return ["score", "learnability", "alignment", "grad_norm", "success"]
+        case .limr: return gathersSuccess ? ["success"] : ["score", "distance"]
+        case .gainrl: return ["score", "angle", "success"]
+        case .accuracyBand: return ["score", "success"]
+        case .random: return ["score"]
+        }
+    }
+
+    /// Every column list a worker may send in an epoch's score step (`gathersSuccess` as in
+    /// `scoreColumns`); anything else is refused with the reason.
+    func acceptedScoreColumns(gathersSuccess: Bool) -> [[String]] {
+        Array(Set([false, true].map { scoreColumns(hasSuccess: $0, gathersSuccess: gathersSuccess) })).sorted { $0.count < $1.count }
+    }
+
     /// Whether `--budget` is the size of the curriculum by default (limr keeps rows by
     /// threshold unless a budget is given).
     public var budgetByDefault: Bool { self != .limr }

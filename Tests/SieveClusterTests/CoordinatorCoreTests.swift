@@ -58,8 +58,8 @@ final class CoordinatorCoreTests: XCTestCase {
         var written: EpochResult?
         for (_, a) in pending.reversed() {
             let rows = Int(a.rowStart)..<Int(a.rowStart) + Int(a.rowCount)
-            let values = rows.flatMap { [scores[$0], scores[$0]] }
-            let out = core.handle(.received(1, .scores(ShardScores(epoch: 1, shard: a.shard, attempt: a.attempt, rowStart: a.rowStart, rowCount: a.rowCount, columns: ["score", "cosine"], values: values)), requestID: 0))
+            let values = rows.flatMap { [scores[$0], scores[$0], 1.0] }
+            let out = core.handle(.received(1, .scores(ShardScores(epoch: 1, shard: a.shard, attempt: a.attempt, rowStart: a.rowStart, rowCount: a.rowCount, columns: ["score", "cosine", "grad_norm"], values: values)), requestID: 0))
             for case let .writeEpoch(result) in out { written = result }
         }
         XCTAssertEqual(written?.curriculum.map { $0.row }, [1, 3, 9])
@@ -177,7 +177,8 @@ final class CoordinatorCoreTests: XCTestCase {
         var core = makeCore(rows: 10, validationRows: 2, shardRows: 4)
         core.restore([
             .result(.partialSum(PartialSum(epoch: 1, shard: 0, attempt: 0, rowCount: 2, sum: [1, 0]))),
-            .result(.scores(ShardScores(epoch: 1, shard: 1, attempt: 3, rowStart: 4, rowCount: 4, columns: ["score"], values: [1, 2, 3, 4]))),
+            .result(.scores(ShardScores(epoch: 1, shard: 1, attempt: 3, rowStart: 4, rowCount: 4, columns: ["score", "cosine", "grad_norm"],
+                                        values: [1, 1, 1, 2, 2, 1, 3, 3, 1, 4, 4, 1]))),
         ])
         let out = join(&core, 1, slots: 8)
         // The validation sum came from the journal, so scoring starts at once, without shard 1.
@@ -240,5 +241,31 @@ final class CoordinatorCoreTests: XCTestCase {
         let directives = core.abort("cannot write the journal: disk full")
         XCTAssertTrue(directives.contains { if case let .log(.error, text) = $0 { return text.contains("disk full") }; return false })
         XCTAssertTrue(directives.contains { if case .finish(.failure("cannot write the journal: disk full")) = $0 { return true }; return false })
+    }
+
+    /// Score columns are checked by name for the method, and a bad message never fixes the
+    /// epoch's columns: before, the first message's names were adopted before it was validated,
+    /// so one bad worker made every correct worker's scores fail, and names were never checked.
+    func testABadScoresMessageIsRefusedWithoutSpoilingTheCorrectOnes() {
+        var core = makeCore(validationRows: 2, expect: 2, shardRows: 5)
+        _ = join(&core, 1)
+        var pending = assignments(join(&core, 2))
+        var directives: [CoordinatorDirective] = []
+        for (id, a) in pending {
+            directives += core.handle(.received(id, .partialSum(PartialSum(epoch: 1, shard: a.shard, attempt: a.attempt, rowCount: UInt64(a.rowCount), sum: [1, 0])), requestID: 0))
+        }
+        pending = assignments(directives)
+        XCTAssertEqual(pending.count, 2)
+        func scores(_ a: Assignment, columns: [String]) -> Message {
+            .scores(ShardScores(epoch: 1, shard: a.shard, attempt: a.attempt, rowStart: a.rowStart, rowCount: a.rowCount, columns: columns,
+                                values: [Double](repeating: 0.5, count: Int(a.rowCount) * columns.count)))
+        }
+        let (badID, bad) = pending[0], (goodID, good) = pending[1]
+        let refused = core.handle(.received(badID, scores(bad, columns: ["score", "cos", "norm"]), requestID: 0))
+        XCTAssertTrue(refused.contains { if case let .send(id, .error(e), _) = $0 { return id == badID && e.message.contains("gradalign sends") }; return false },
+                      "refused with the reason: \(refused)")
+        let accepted = core.handle(.received(goodID, scores(good, columns: ["score", "cosine", "grad_norm", "success"]), requestID: 0))
+        XCTAssertFalse(accepted.contains { if case .send(_, .error, _) = $0 { return true }; return false }, "\(accepted)")
+        XCTAssertEqual(core.scoreColumns, ["score", "cosine", "grad_norm", "success"])
     }
 }
