@@ -80,8 +80,10 @@ public enum ArithmeticTasks {
         }
     }
 
-    private static func weightedChoice(_ weights: [Double], _ draws: inout RandomStream) -> Int {
-        precondition(weights.count == tiers.count, "one weight per tier")
+    /// An index drawn with probability proportional to its weight (one uniform draw).
+    static func weightedChoice(_ weights: [Double], _ draws: inout RandomStream, count: Int = tiers.count,
+                               what: String = "one weight per tier") -> Int {
+        precondition(weights.count == count, what)
         let total = weights.reduce(0, +)
         precondition(total > 0 && weights.allSatisfy { $0 >= 0 }, "tier weights must be non-negative, not all zero")
         var remaining = draws.nextUnit() * total

@@ -62,7 +62,8 @@ public enum ReversedAdditionTasks {
             // The unreliable decision has a stream of its own, so raising --label-noise only
             // turns more problems unreliable.
             var noise = RandomStream(config.seed, RandomPurpose.labelNoise.rawValue, split.rawValue, UInt64(index))
-            component = noise.nextUnit() < config.labelNoise ? .unreliable : componentOrder[weightedChoice(config.componentShares, &draws)]
+            component = noise.nextUnit() < config.labelNoise ? .unreliable : componentOrder[ArithmeticTasks.weightedChoice(config.componentShares, &draws, count: componentOrder.count,
+                                                                                      what: "one share per component: target, easy, hard, distractor")]
         }
         let shape = shape(of: component)
         let (a, b) = operands(shape, for: split, &draws)
@@ -103,17 +104,5 @@ public enum ReversedAdditionTasks {
             let b = shape.right.lowerBound + draws.nextInt(below: shape.right.count)
             if ArithmeticTasks.owner(tier: shape.family, a, b) == split { return (a, b) }
         }
-    }
-
-    private static func weightedChoice(_ weights: [Double], _ draws: inout RandomStream) -> Int {
-        precondition(weights.count == componentOrder.count, "one share per component: target, easy, hard, distractor")
-        let total = weights.reduce(0, +)
-        precondition(total > 0 && weights.allSatisfy { $0 >= 0 }, "component shares must be non-negative, not all zero")
-        var remaining = draws.nextUnit() * total
-        for (i, weight) in weights.enumerated() where weight > 0 {
-            if remaining < weight { return i }
-            remaining -= weight
-        }
-        return weights.lastIndex { $0 > 0 }!
     }
 }
