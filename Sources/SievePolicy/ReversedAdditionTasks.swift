@@ -17,7 +17,7 @@
 /// | distractor | 2-digit + 2-digit | reversed sum | off-target: validation never asks it; 0.00 at the warm start |
 ///
 /// The standard warm-up (`WarmUpRecipe.reversedAddition`) trains on target problems only:
-/// mixing other families in delays or stalls the carry transition (docs/policy.md has the
+/// most mixes of other families tried delay or stall the carry transition (docs/policy.md has the
 /// measurements), so at the warm start easy, hard and distractor are all unsolved and give zero
 /// gradient, three fillers of different shapes around the target and the inverted rewards.
 ///

@@ -79,7 +79,7 @@ public struct WarmUpRecipe: Sendable, Equatable {
     /// The recipe of the reversed-addition task (docs/policy.md): supervised on clean target
     /// problems only, checked every 5 steps, stopped at the first check where greedy accuracy on
     /// 512 validation problems is in 0.20...0.35 (the transition takes about 50 steps, so coarser
-    /// checks can step over the band). Mixing other families into the warm-up delays or stalls
+    /// checks can step over the band). Most mixes of other families tried delay or stall
     /// the transition (measured, docs/policy.md), so the pool's other components are not in it.
     public static let reversedAddition = WarmUpRecipe(
         tasks: TaskConfig(task: .reversedAddition, seed: 0x5741_524D, componentShares: [1, 0, 0, 0]),
