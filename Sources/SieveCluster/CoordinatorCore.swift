@@ -86,7 +86,12 @@ public struct CoordinatorCore {
         case ready
     }
 
-    public init(configuration: RunConfiguration, shape: PoolShape) {
+    /// Draws the handshake's challenge nonces (32 bytes). Injected, so that the core holds no
+    /// source of randomness of its own and a test can fix the challenge.
+    let drawNonce: @Sendable () -> [UInt8]
+
+    public init(configuration: RunConfiguration, shape: PoolShape, nonce: @escaping @Sendable () -> [UInt8] = ClusterToken.nonce) {
+        drawNonce = nonce
         self.configuration = configuration
         self.shape = shape
         validationLayout = ShardLayout(total: shape.validationRows, size: configuration.validationShardRows)
@@ -95,8 +100,9 @@ public struct CoordinatorCore {
     }
 
     /// A live run: the coordinator holds the policy's weights and trains them between epochs.
-    public init(configuration: RunConfiguration, shape: PoolShape, initialWeights: [Float]) {
-        self.init(configuration: configuration, shape: shape)
+    public init(configuration: RunConfiguration, shape: PoolShape, initialWeights: [Float],
+                nonce: @escaping @Sendable () -> [UInt8] = ClusterToken.nonce) {
+        self.init(configuration: configuration, shape: shape, nonce: nonce)
         if let plan = configuration.training {
             training = TrainingState(parameters: initialWeights,
                                      optimizer: AdamW(parameterCount: initialWeights.count, learningRate: plan.learningRate))
@@ -233,7 +239,7 @@ public struct CoordinatorCore {
         switch (peers[id]!.state, message) {
         case let (.handshaking, .hello(hello)):
             if configuration.token != nil {
-                let nonce = ClusterToken.nonce()
+                let nonce = drawNonce()
                 peers[id]!.state = .challenged(nonce: nonce, hello: hello, requestID: requestID)
                 out.append(.send(id, .challenge(Challenge(nonce: nonce)), requestID: requestID))
             } else {

@@ -106,7 +106,15 @@ public struct WorkerCore {
     var references: [Int: ReferenceVector] = [:]
     var inFlight = 0
 
-    public init(name: String, slots: Int, ownDataPath: String?, token: ClusterToken? = nil) {
+    /// Draws the handshake's worker nonces; injected like the coordinator's.
+    let drawNonce: @Sendable () -> [UInt8]
+    /// When to try the coordinator again after a failed connect, and when to give up.
+    public let reconnect: ReconnectPolicy
+
+    public init(name: String, slots: Int, ownDataPath: String?, token: ClusterToken? = nil,
+                reconnect: ReconnectPolicy = ReconnectPolicy(), nonce: @escaping @Sendable () -> [UInt8] = ClusterToken.nonce) {
+        drawNonce = nonce
+        self.reconnect = reconnect
         self.name = name
         self.slots = max(1, slots)
         self.ownDataPath = ownDataPath
@@ -153,7 +161,7 @@ public struct WorkerCore {
                 state = .finished
                 return [.exit(code: 1, message: "the coordinator requires a cluster token; give this worker --token-file")]
             }
-            let nonce = ClusterToken.nonce()
+            let nonce = drawNonce()
             state = .proving(challenge: challenge.nonce, nonce: nonce)
             return [.send(.auth(Auth(nonce: nonce, proof: token.workerProof(challenge: challenge.nonce, workerNonce: nonce))), requestID: requestID)]
         case let (.proving(challenge, nonce), .authProof(proof)):
@@ -277,4 +285,22 @@ public struct WorkerCore {
 /// The product version, separate from the wire protocol's version.
 public enum GradsieveVersion {
     public static let current = "0.1.0"
+}
+
+/// The worker's reconnect back-off, as a rule of its own: attempt n (from 1) waits
+/// min(100 ms x 2^min(n, 5), 2 s), and the worker gives up once `deadlineMillis` have passed
+/// since its first attempt.
+public struct ReconnectPolicy: Sendable, Equatable {
+    public var deadlineMillis: UInt64
+
+    public init(deadlineMillis: UInt64 = 30_000) {
+        self.deadlineMillis = deadlineMillis
+    }
+
+    /// The wait before attempt `attempt` + 1, after attempt `attempt` (from 1) failed; nil when
+    /// `waitedMillis` since the first attempt already reach the deadline.
+    public func delay(afterAttempt attempt: Int, waitedMillis: UInt64) -> UInt64? {
+        guard waitedMillis < deadlineMillis else { return nil }
+        return min(UInt64(100) << UInt64(min(max(attempt, 0), 5)), 2000)
+    }
 }

@@ -54,8 +54,15 @@ struct Worker: ParsableCommand {
         }
         let service = try WorkerService(endpoint: Endpoint(parsing: connect)!, name: workerName, slots: slots,
                                         dataPath: dataPath, token: try TokenFile.read(tokenFile), logger: logger,
-                                        connectTimeoutSeconds: connectTimeout)
+                                        connectTimeoutSeconds: connectTimeout,
+                                        shardDelayMillis: Self.shardDelayMillis(ProcessInfo.processInfo.environment))
         let code = service.run()
         if code != 0 { throw ExitCode(code) }
+    }
+
+    /// Fault injection for tests and drills (docs/operations.md): GRADSIEVE_SHARD_DELAY_MS
+    /// stretches every shard by that many milliseconds; 0 when unset or not a number.
+    static func shardDelayMillis(_ environment: [String: String]) -> UInt32 {
+        environment["GRADSIEVE_SHARD_DELAY_MS"].flatMap { UInt32($0) } ?? 0
     }
 }

@@ -65,4 +65,11 @@ final class CompareTablesTests: XCTestCase {
         XCTAssertThrowsError(try Demo.parse(["--out", "x", "--task", "arithmetic", "--shares", "1,1,1,1"]))
         XCTAssertThrowsError(try Demo.parse(["--out", "x", "--budget", "5000", "--chunk-size", "4096"]), "a budget larger than its chunk")
     }
+
+    /// The fault-injection delay is read by the command line, not by the worker service.
+    func testTheShardDelayComesFromTheEnvironmentThroughTheCommandLine() {
+        XCTAssertEqual(Worker.shardDelayMillis(["GRADSIEVE_SHARD_DELAY_MS": "120"]), 120)
+        XCTAssertEqual(Worker.shardDelayMillis([:]), 0)
+        XCTAssertEqual(Worker.shardDelayMillis(["GRADSIEVE_SHARD_DELAY_MS": "soon"]), 0)
+    }
 }

@@ -268,4 +268,32 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertFalse(accepted.contains { if case .send(_, .error, _) = $0 { return true }; return false }, "\(accepted)")
         XCTAssertEqual(core.scoreColumns, ["score", "cosine", "grad_norm", "success"])
     }
+
+    /// The core draws no randomness of its own: the handshake's challenge is the injected
+    /// nonce, and a worker proving it with the token is let in (issue 13: the nonce was drawn
+    /// inside the core).
+    func testTheHandshakeChallengeIsTheInjectedNonceAndTheTokenLetsTheWorkerIn() throws {
+        let token = try XCTUnwrap(ClusterToken(secret: Array("a cluster token of enough length".utf8)))
+        var configuration = RunConfiguration(method: .gradalign, parameters: MethodParameters(budget: 3), expectWorkers: 1, shardRows: 4,
+                                             validationShardRows: 2, dataPath: "/data", runID: "r1")
+        configuration.token = token
+        let fixed = [UInt8](repeating: 7, count: 32)
+        var core = CoordinatorCore(configuration: configuration,
+                                   shape: PoolShape(rows: 10, validationRows: 3, dimension: 2, fingerprint: fingerprint), nonce: { fixed })
+        _ = core.handle(.connected(1, peer: "peer1"))
+        let challenged = core.handle(.received(1, .hello(Hello(workerName: "w", productVersion: "t", slots: 1, dataPath: "")), requestID: 3))
+        XCTAssertTrue(challenged.contains { if case .send(1, .challenge(Challenge(nonce: fixed)), _) = $0 { return true }; return false }, "\(challenged)")
+        let workerNonce = [UInt8](repeating: 9, count: 32)
+        let proved = core.handle(.received(1, .auth(Auth(nonce: workerNonce, proof: token.workerProof(challenge: fixed, workerNonce: workerNonce))), requestID: 4))
+        XCTAssertTrue(proved.contains { if case let .send(1, .authProof(p), _) = $0 { return token.isValidCoordinatorProof(p.proof, challenge: fixed, workerNonce: workerNonce) }; return false },
+                      "\(proved)")
+        XCTAssertFalse(proved.contains { if case .send(1, .reject, _) = $0 { return true }; return false })
+        // A wrong proof is rejected.
+        var other = CoordinatorCore(configuration: configuration,
+                                    shape: PoolShape(rows: 10, validationRows: 3, dimension: 2, fingerprint: fingerprint), nonce: { fixed })
+        _ = other.handle(.connected(2, peer: "peer2"))
+        _ = other.handle(.received(2, .hello(Hello(workerName: "w", productVersion: "t", slots: 1, dataPath: "")), requestID: 3))
+        let refused = other.handle(.received(2, .auth(Auth(nonce: workerNonce, proof: [UInt8](repeating: 0, count: 32))), requestID: 4))
+        XCTAssertFalse(refused.contains { if case .send(2, .authProof, _) = $0 { return true }; return false }, "\(refused)")
+    }
 }

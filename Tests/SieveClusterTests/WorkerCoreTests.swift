@@ -78,4 +78,14 @@ final class WorkerCoreTests: XCTestCase {
         XCTAssertTrue(out.contains { if case let .send(.ready(ready), _) = $0 { return ready.fingerprint == 7 }; return false })
         XCTAssertNotEqual(core.state, .ready)
     }
+
+    /// The reconnect back-off is a rule of the core, not of the service: 200, 400, 800, 1600,
+    /// then 2000 ms, and nothing once the deadline has passed.
+    func testReconnectBackOffDoublesToTwoSecondsAndStopsAtTheDeadline() {
+        let policy = ReconnectPolicy(deadlineMillis: 5000)
+        XCTAssertEqual((1...7).map { policy.delay(afterAttempt: $0, waitedMillis: 0) }, [200, 400, 800, 1600, 2000, 2000, 2000])
+        XCTAssertNil(policy.delay(afterAttempt: 3, waitedMillis: 5000))
+        XCTAssertEqual(policy.delay(afterAttempt: 3, waitedMillis: 4999), 800)
+        XCTAssertEqual(WorkerCore(name: "w", slots: 1, ownDataPath: nil).reconnect, ReconnectPolicy(deadlineMillis: 30_000))
+    }
 }
