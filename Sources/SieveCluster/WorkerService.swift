@@ -111,23 +111,25 @@ public final class WorkerService {
         case let .send(message, requestID):
             link?.send(message, requestID: requestID)
         case let .openData(path):
-            if path.hasPrefix(FollowSource.scheme) {
-                let opened = Result { try FollowSource(directory: String(path.dropFirst(FollowSource.scheme.count))) }
-                    .mapError { WorkerFailure("\($0)") }
-                    .map { source -> OpenedData in
-                        self.follow = source
-                        return OpenedData(fingerprint: source.fingerprint, rows: source.rowCount, dimension: 0)
+            // Opening reads and checks files (samples.jsonl, safetensors headers): off the loop,
+            // for a followed directory as for a pool.
+            loop.runInBackground({ () -> Result<OpenedSource, WorkerFailure> in
+                do {
+                    if path.hasPrefix(FollowSource.scheme) {
+                        return .success(.follow(try FollowSource(directory: String(path.dropFirst(FollowSource.scheme.count)))))
                     }
-                apply(core.handle(.dataOpened(opened)))
-                return
-            }
-            loop.runInBackground({ () -> Result<SignalSource, WorkerFailure> in
-                do { return .success(try Self.openSource(path)) }
-                catch { return .failure(WorkerFailure("\(error)")) }
+                    return .success(.pool(try Self.openSource(path)))
+                } catch { return .failure(WorkerFailure("\(error)")) }
             }, completion: { [unowned self] result in
-                let opened = result.map { pool -> OpenedData in
-                    self.pool = pool
-                    return OpenedData(fingerprint: pool.fingerprint, rows: pool.rowCount, dimension: pool.dimension ?? 0)
+                let opened = result.map { source -> OpenedData in
+                    switch source {
+                    case let .follow(follow):
+                        self.follow = follow
+                        return OpenedData(fingerprint: follow.fingerprint, rows: follow.rowCount, dimension: 0)
+                    case let .pool(pool):
+                        self.pool = pool
+                        return OpenedData(fingerprint: pool.fingerprint, rows: pool.rowCount, dimension: pool.dimension ?? 0)
+                    }
                 }
                 self.apply(self.core.handle(.dataOpened(opened)))
             })
@@ -198,4 +200,10 @@ public final class WorkerService {
         }
         link = nil
     }
+}
+
+/// What a worker opened: a followed directory (one pool per epoch) or one pool.
+private enum OpenedSource: Sendable {
+    case follow(FollowSource)
+    case pool(SignalSource)
 }
