@@ -12,12 +12,15 @@ struct Demo: ParsableCommand {
         abstract: "Train the built-in policy with gradsieve's curricula: the whole loop on one machine.",
         discussion: """
         Workers compute each problem's signals live from the current policy (GRPO gradients, \
-        success, angle), the coordinator selects the epoch's curriculum, and the cluster trains \
-        on it data-parallel (GRPO + AdamW); test accuracy is measured after every epoch.
+        success, angle), the coordinator selects the epoch's curriculum from a fresh chunk of the \
+        pool, and the cluster trains on it data-parallel (GRPO + AdamW); held-out sampled and \
+        greedy accuracy are measured after every epoch. The default task is reversed-output \
+        addition from a warm start caught mid-way through learning the carries (docs/policy.md).
         Example:
           gradsieve demo --out demo-run --method gradalign --workers 2 --epochs 4
           gradsieve demo --out demo-limr --method limr --limr-history-epochs 2 --epochs 4
           gradsieve demo --compare --out demo-compare --seeds 3
+          gradsieve demo --out demo-old --task arithmetic       # the first built-in task
         """)
 
     @Option(help: "Output directory (the warm-start checkpoint is cached here).")
