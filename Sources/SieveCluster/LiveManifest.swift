@@ -17,7 +17,7 @@ public struct LiveManifest: Codable, Sendable, Equatable {
     public var projectionDimension: Int
     public var seed: UInt64
     /// The task family (nil in manifests written before it existed: arithmetic).
-    public var task: TaskKind?
+    public var task: TaskFamily?
     /// reversed-addition: relative shares of target, easy, hard, distractor in the pool.
     public var componentShares: [Double]?
     /// When set, the cluster's pool in epoch e is the chunk of `chunkRows` train problems from

@@ -5,7 +5,7 @@
 public struct TaskConfig: Sendable, Equatable {
     /// The task family. `arithmetic` (the default here, so that every older config means what it
     /// meant) or `reversedAddition`, whose pool mixes components (`componentShares`).
-    public var task: TaskKind
+    public var task: TaskFamily
     /// Names every problem together with its split and index.
     public var seed: UInt64
     /// Share of regular train problems whose labelled answer is wrong (true answer plus a
@@ -32,7 +32,7 @@ public struct TaskConfig: Sendable, Equatable {
     /// unreliable, 20% distractor.
     public var componentShares: [Double]
 
-    public init(task: TaskKind = .arithmetic, seed: UInt64 = 0, labelNoise: Double = 0, tierWeights: [Double]? = nil,
+    public init(task: TaskFamily = .arithmetic, seed: UInt64 = 0, labelNoise: Double = 0, tierWeights: [Double]? = nil,
                 evaluationTierWeights: [Double]? = nil, lowUtilityShare: Double = 0,
                 prefix: String = "Q:", tooLongDigits: Int = 12, componentShares: [Double]? = nil) {
         let uniform = [Double](repeating: 1, count: ArithmeticTasks.tiers.count)

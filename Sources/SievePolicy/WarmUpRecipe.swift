@@ -86,7 +86,7 @@ public struct WarmUpRecipe: Sendable, Equatable {
         problems: 0..<50_000, steps: 2000, batchSize: 64, learningRate: 3e-3, band: 0.20...0.35, checkEvery: 5)
 
     /// The recipe of a task family.
-    public static func recipe(for task: TaskKind) -> WarmUpRecipe {
+    public static func recipe(for task: TaskFamily) -> WarmUpRecipe {
         task == .arithmetic ? standard : reversedAddition
     }
 

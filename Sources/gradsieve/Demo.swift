@@ -39,7 +39,7 @@ struct Demo: ParsableCommand {
     var epochs: Int = 4
 
     @Option(help: "Task family: reversed-addition (reversed-output 3-digit sums and the pool's other components) or arithmetic (the first built-in task, so older runs stay reproducible).")
-    var task: String = TaskKind.reversedAddition.rawValue
+    var task: String = TaskFamily.reversedAddition.rawValue
 
     @Option(help: "Curriculum size per epoch (default: reversed-addition --steps-per-epoch x --batch / --passes; arithmetic 256).")
     var budget: Int?
@@ -65,8 +65,8 @@ struct Demo: ParsableCommand {
     }
     var lowUtilityShare: Double { lowUtility ?? 0.1 }
 
-    var taskKind: TaskKind { TaskKind(rawValue: task) ?? .reversedAddition }
-    var reversed: Bool { taskKind == .reversedAddition }
+    var taskFamily: TaskFamily { TaskFamily(rawValue: task) ?? .reversedAddition }
+    var reversed: Bool { taskFamily == .reversedAddition }
 
     @Option(name: .customLong("steps-per-epoch"), help: "GRPO steps per epoch: the epoch's curriculum is trained in this many batches, then reselected (default: reversed-addition 32; arithmetic --budget x --passes / --batch).")
     var stepsPerEpochOption: Int?
@@ -146,8 +146,8 @@ struct Demo: ParsableCommand {
         guard compare || DemoRun.liveMethods.contains(method) else {
             throw ValidationError("--method \(method) is not one of the live methods: \(DemoRun.liveMethods.joined(separator: ", "))")
         }
-        guard TaskKind(rawValue: task) != nil else {
-            throw ValidationError("--task \(task) is not one of: \(TaskKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        guard TaskFamily(rawValue: task) != nil else {
+            throw ValidationError("--task \(task) is not one of: \(TaskFamily.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         for (name, value) in [("--workers", workers), ("--epochs", epochs), ("--budget", curriculumSize), ("--pool", poolRows),
                               ("--validation", validation), ("--test", test), ("--rollouts", rollouts), ("--proj-dim", projDim),
@@ -188,7 +188,7 @@ struct Demo: ParsableCommand {
     func run() throws {
         let logger = LogSetup.logger("gradsieve.demo", level: logLevel)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let warm = try DemoRun.warmStart(in: out, task: taskKind, steps: warmSteps)
+        let warm = try DemoRun.warmStart(in: out, task: taskFamily, steps: warmSteps)
         if compare {
             try DemoCompare(demo: self, warm: warm, logger: logger).run()
         } else {

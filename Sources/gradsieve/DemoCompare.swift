@@ -54,7 +54,7 @@ struct CompareTables {
 
     func markdown() -> String {
         var text = "# Held-out accuracy by method and epoch\n\n"
-        text += "`gradsieve \(CommandLine.arguments.dropFirst().joined(separator: " "))`: task \(demo.taskKind.rawValue), "
+        text += "`gradsieve \(CommandLine.arguments.dropFirst().joined(separator: " "))`: task \(demo.taskFamily.rawValue), "
         let chunk: String = demo.chunkRows.map { ", a fresh chunk of \($0) scored per epoch" } ?? ", scored whole every epoch"
         text += "pool \(demo.poolRows)" + chunk
         text += ", curriculum \(demo.curriculumSize), unreliable share \(demo.noise), \(demo.epochs) epochs of \(demo.stepsPerEpoch) GRPO steps "

@@ -78,7 +78,7 @@ struct DemoRun {
 
     /// The warm-start checkpoint in `directory`, made once by the task's warm-up recipe and
     /// reused (named by the recipe, so another recipe never picks up these weights).
-    static func warmStart(in directory: String, task: TaskKind, steps: Int?) throws -> String {
+    static func warmStart(in directory: String, task: TaskFamily, steps: Int?) throws -> String {
         var recipe = WarmUpRecipe.recipe(for: task)
         if let steps { recipe.steps = steps }
         let path = directory + "/" + recipe.checkpointName
@@ -102,7 +102,7 @@ struct DemoRun {
                                     validationRows: demo.validation, testRows: demo.test, taskSeed: seed,
                                     labelNoise: cleanPool ? 0 : demo.noise, lowUtilityShare: demo.lowUtilityShare,
                                     tierWeights: demo.tierWeights, rollouts: demo.rollouts, projectionDimension: demo.projDim, seed: seed)
-        manifest.task = demo.taskKind
+        manifest.task = demo.taskFamily
         manifest.componentShares = cleanPool ? [1, 0, 0, 0] : demo.componentShares
         // limr's history needs the same rows every epoch: it scores the whole pool.
         manifest.chunkRows = method == "limr" ? nil : demo.chunkRows

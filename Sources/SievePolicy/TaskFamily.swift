@@ -1,6 +1,6 @@
 /// The built-in task families (`--task`). Each family generates its problems procedurally from
 /// (task config, split, index); `ArithmeticTasks.problem` dispatches on the config's family.
-public enum TaskKind: String, Sendable, Equatable, CaseIterable, Codable {
+public enum TaskFamily: String, Sendable, Equatable, CaseIterable, Codable {
     /// Reversed-output addition and its pool components (`ReversedAdditionTasks`): a skill a
     /// small transformer learns abruptly, so a warm start caught mid-transition leaves GRPO
     /// something to complete. The default.
