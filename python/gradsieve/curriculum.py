@@ -191,6 +191,18 @@ def _torch_sampler_base() -> type:
     return Sampler
 
 
+def positions_by_id(ids: Sequence[Any], what: str = "the dataset") -> Dict[str, int]:
+    """id -> dataset index for a dataset's ids in dataset order (integer ids count as their
+    decimal strings); an id that appears twice raises :class:`CurriculumError` naming both rows."""
+    positions: Dict[str, int] = {}
+    for position, identifier in enumerate(ids):
+        key = normalize_id(identifier, f"{what} row {position}", CurriculumError)
+        if key in positions:
+            raise CurriculumError(f"{what}: id {key!r} appears at rows {positions[key]} and {position}")
+        positions[key] = position
+    return positions
+
+
 def index_by_id(entries: Sequence[Mapping[str, Any]], index_of: Union[Mapping[str, int], Sequence[Any]],
                 what: str = "the dataset") -> List[int]:
     """The dataset index of each curriculum entry, found by its ``id`` (never by its ``row``).
@@ -200,13 +212,7 @@ def index_by_id(entries: Sequence[Mapping[str, Any]], index_of: Union[Mapping[st
     naming the id and its rank.
     """
     if not isinstance(index_of, Mapping):
-        positions: Dict[str, int] = {}
-        for position, identifier in enumerate(index_of):
-            key = normalize_id(identifier, f"{what} row {position}", CurriculumError)
-            if key in positions:
-                raise CurriculumError(f"{what}: id {key!r} appears at rows {positions[key]} and {position}")
-            positions[key] = position
-        index_of = positions
+        index_of = positions_by_id(index_of, what)
     missing = [entry for entry in entries if entry["id"] not in index_of]
     if missing:
         first = missing[0]

@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from .curriculum import CurriculumError, index_by_id, read_curriculum, wait_for_curriculum
+from .curriculum import CurriculumError, index_by_id, positions_by_id, read_curriculum, wait_for_curriculum
 from .ids import normalize_id
 from .pool import write_epoch, write_samples
 
@@ -84,13 +84,7 @@ class CurriculumFeed:
         self.dtype = dtype
         self.write_signals = write_signals
         self.process = process
-        self.position = {identifier: row for row, identifier in enumerate(self.ids)}
-        if len(self.position) != len(self.ids):
-            seen: Dict[str, int] = {}
-            for row, identifier in enumerate(self.ids):
-                if identifier in seen:
-                    raise CurriculumError(f"dataset rows {seen[identifier]} and {row} share the id {identifier!r}")
-                seen[identifier] = row
+        self.position = positions_by_id(self.ids, "the training dataset")
         if write_signals:
             write_samples(self.data_dir, self.ids, fields=fields)
         self.epoch: Optional[int] = None

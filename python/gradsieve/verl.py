@@ -35,7 +35,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Optional
 
-from .curriculum import CurriculumError, index_by_id, read_curriculum, wait_for_curriculum
+from .curriculum import CurriculumError, index_by_id, positions_by_id, read_curriculum, wait_for_curriculum
 from .ids import normalize_id
 
 __all__ = ["EpochCurriculum", "curriculum_dataset_class"]
@@ -66,11 +66,7 @@ class EpochCurriculum:
         self.timeout = timeout
         self.data = data
         self.poll = poll
-        self.position: Dict[str, int] = {}
-        for row, identifier in enumerate(dataset_ids):
-            if identifier in self.position:
-                raise CurriculumError(f"dataset rows {self.position[identifier]} and {row} share the id {identifier!r}")
-            self.position[identifier] = row
+        self.position = positions_by_id(dataset_ids, "the verl training dataset")
         self.reads = 0
         self.epoch: Optional[int] = None
         self.ids: List[str] = []
