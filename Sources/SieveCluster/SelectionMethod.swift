@@ -54,7 +54,8 @@ public enum SelectionMethod: String, CaseIterable, Sendable {
     /// Every column list a worker may send in an epoch's score step (`gathersSuccess` as in
     /// `scoreColumns`); anything else is refused with the reason.
     func acceptedScoreColumns(gathersSuccess: Bool) -> [[String]] {
-        Array(Set([false, true].map { scoreColumns(hasSuccess: $0, gathersSuccess: gathersSuccess) })).sorted { $0.count < $1.count }
+        let lists = [false, true].map { scoreColumns(hasSuccess: $0, gathersSuccess: gathersSuccess) }
+        return lists[0] == lists[1] ? [lists[0]] : lists
     }
 
     /// Whether `--budget` is the size of the curriculum by default (limr keeps rows by

@@ -49,8 +49,7 @@ public enum Evaluation {
                     RandomStream(seed, RandomPurpose.evaluationSample.rawValue, problem.split.rawValue, UInt64(problem.index), UInt64($0))
                 }
                 let written = parameters.withUnsafeBufferPointer {
-                    Decoder.generate(transformer, parameters: $0.baseAddress!, prompts: Array(repeating: problem.promptTokens, count: samples),
-                                     maxNewTokens: ArithmeticTasks.answerTokenLimit, choice: .sample(streams), workspace: workspace)
+                    GRPO.answers(transformer, $0.baseAddress!, problem, streams: streams, workspace)
                 }
                 counts[i] = written.filter { Reward.score(written: $0, answer: problem.trueAnswer) == 1 }.count
             }

@@ -9,12 +9,16 @@ extension GRPO {
         let streams = (0..<rollouts).map {
             RandomStream(seed, RandomPurpose.rollout.rawValue, epoch, problem.split.rawValue, UInt64(problem.index), UInt64($0))
         }
-        let prompt = problem.promptTokens
-        let written = Decoder.generate(transformer, parameters: parameters,
-                                       prompts: Array(repeating: prompt, count: rollouts),
-                                       maxNewTokens: ArithmeticTasks.answerTokenLimit, choice: .sample(streams),
-                                       workspace: workspace)
+        let written = answers(transformer, parameters, problem, streams: streams, workspace)
         return (written, written.map { problem.trainingReward(written: $0) })
+    }
+
+    /// One answer to `problem` per stream, sampled at temperature 1 (answer j from streams[j]):
+    /// GRPO's rollouts and sampled evaluation both draw this way, with streams of their own.
+    static func answers(_ transformer: Transformer, _ parameters: UnsafePointer<Float>, _ problem: Problem,
+                        streams: [RandomStream], _ workspace: Workspace) -> [[Int32]] {
+        Decoder.generate(transformer, parameters: parameters, prompts: Array(repeating: problem.promptTokens, count: streams.count),
+                         maxNewTokens: ArithmeticTasks.answerTokenLimit, choice: .sample(streams), workspace: workspace)
     }
 
     /// Overwrites `gradient` with the problem's g = (1/G) Σ_j A_j ∇ log p(y_j | x) and returns
