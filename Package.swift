@@ -56,18 +56,27 @@ let package = Package(
             dependencies: ["COpenBLAS"],
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
+        // The cluster's logic, pure: the coordinator and worker cores, scheduling, the methods,
+        // journal records. No sockets, no files, no clock or randomness of its own.
+        .target(
+            name: "SieveCore",
+            dependencies: [
+                "SieveWire", "SieveSelect", "SievePolicy",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swift6
+        ),
         .target(
             name: "SieveCluster",
             dependencies: [
-                "SieveWire", "SieveUV", "SieveData", "SieveSelect", "SieveKernels", "SievePolicy",
+                "SieveCore", "SieveWire", "SieveUV", "SieveData", "SieveSelect", "SieveKernels", "SievePolicy",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
             name: "gradsieve",
             dependencies: [
-                "SieveCluster", "SieveData", "SieveWire", "SieveSelect", "SievePolicy", "SieveUV",
+                "SieveCluster", "SieveCore", "SieveData", "SieveWire", "SieveSelect", "SievePolicy", "SieveUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -76,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "gradsieve-bench",
             dependencies: [
-                "SieveCluster", "SieveData", "SieveKernels", "SieveSelect", "SieveUV", "SieveWire",
+                "SieveCluster", "SieveCore", "SieveData", "SieveKernels", "SieveSelect", "SieveUV", "SieveWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -86,8 +95,13 @@ let package = Package(
         .testTarget(name: "SieveDataTests", dependencies: ["SieveData", "SieveKernels"], swiftSettings: swift6),
         .testTarget(name: "SieveSelectTests", dependencies: ["SieveSelect", "SieveKernels"], swiftSettings: swift6),
         .testTarget(
+            name: "SieveCoreTests",
+            dependencies: ["SieveCore", "SievePolicy", "SieveSelect", "SieveWire"],
+            swiftSettings: swift6
+        ),
+        .testTarget(
             name: "SieveClusterTests",
-            dependencies: ["SieveCluster", "SieveData", "SievePolicy", "SieveSelect", "SieveWire"]
+            dependencies: ["SieveCluster", "SieveCore", "SieveData", "SievePolicy", "SieveSelect", "SieveWire"]
         ),
         .testTarget(name: "SievePolicyTests", dependencies: ["SievePolicy"]),
         // The two executables are dependencies so that they are built: the tests run them.

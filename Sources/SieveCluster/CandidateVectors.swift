@@ -1,3 +1,4 @@
+import SieveCore
 import SieveData
 import SieveKernels
 

@@ -1,3 +1,4 @@
+import SieveCore
 import Foundation
 import SieveData
 import Synchronization

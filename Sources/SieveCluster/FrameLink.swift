@@ -1,3 +1,4 @@
+import SieveCore
 import SieveUV
 import SieveWire
 

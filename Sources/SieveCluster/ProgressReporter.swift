@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import SieveCore
 import Glibc
 #endif
 import Logging

@@ -1,3 +1,4 @@
+import SieveCore
 import SieveData
 
 /// The contents of `OUT/run.json`.
@@ -20,28 +21,8 @@ public struct RunRecord: Sendable {
     public var startedAt: String
     public var seconds: Double
 
-    public struct EpochRecord: Sendable, Equatable {
-        public var epoch: Int
-        public var selected: Int
-        public var referenceNorm: Double?
-        public var facilityLocationValue: Double?
-        public var gainrlMu: Double?
-        public init(epoch: Int, selected: Int, referenceNorm: Double?, facilityLocationValue: Double? = nil, gainrlMu: Double? = nil) {
-            self.epoch = epoch
-            self.selected = selected
-            self.referenceNorm = referenceNorm
-            self.facilityLocationValue = facilityLocationValue
-            self.gainrlMu = gainrlMu
-        }
-
-        var json: String {
-            var text = "{\"epoch\": \(epoch), \"selected\": \(selected)"
-            if let referenceNorm { text += ", \"reference_norm\": \(RunOutput.number(referenceNorm))" }
-            if let facilityLocationValue { text += ", \"facility_location_value\": \(RunOutput.number(facilityLocationValue))" }
-            if let gainrlMu { text += ", \"gainrl_mu\": \(RunOutput.number(gainrlMu))" }
-            return text + "}"
-        }
-    }
+    /// One epoch's line of run.json (the core keeps these; the journal carries them).
+    public typealias EpochRecord = SieveCore.EpochRecord
 
     public init(method: String, parameters: [(String, String)], dataPath: String, fingerprint: UInt64, rows: Int,
                 validationRows: Int, dimension: Int, workers: [String], epochs: [EpochRecord], startedAt: String, seconds: Double) {
@@ -90,5 +71,16 @@ public struct RunRecord: Sendable {
         }
 
         """
+    }
+}
+
+extension EpochRecord {
+    /// This epoch's line of run.json.
+    var json: String {
+        var text = "{\"epoch\": \(epoch), \"selected\": \(selected)"
+        if let referenceNorm { text += ", \"reference_norm\": \(RunOutput.number(referenceNorm))" }
+        if let facilityLocationValue { text += ", \"facility_location_value\": \(RunOutput.number(facilityLocationValue))" }
+        if let gainrlMu { text += ", \"gainrl_mu\": \(RunOutput.number(gainrlMu))" }
+        return text + "}"
     }
 }

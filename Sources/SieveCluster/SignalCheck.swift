@@ -1,3 +1,4 @@
+import SieveCore
 import SieveData
 
 /// Reads the small per-row signals of a segment and checks their values, so a bad value is

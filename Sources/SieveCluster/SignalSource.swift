@@ -1,3 +1,4 @@
+import SieveCore
 import SieveData
 
 /// Where a worker's per-row signals come from: a pool on disk (`Pool`, memory-mapped) or the

@@ -1,3 +1,4 @@
+import SieveCore
 import Logging
 import SieveData
 import SieveUV

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SieveCore
 import SieveCluster
 import SieveData
 import SievePolicy

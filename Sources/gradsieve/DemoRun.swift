@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SieveCore
 import SieveCluster
 import SieveData
 import SievePolicy

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SievePolicy
+import SieveCore
 import SieveCluster
 import SieveData
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SieveCore
 import SieveCluster
 import SieveSelect
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SieveCore
 import SieveCluster
 
 /// Reads `--token-file`: the whole file is the token (surrounding whitespace ignored).

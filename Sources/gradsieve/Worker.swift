@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SieveCore
 import SieveCluster
 import SieveUV
 

@@ -1,4 +1,5 @@
 import XCTest
+import SieveCore
 @testable import SieveCluster
 import SievePolicy
 

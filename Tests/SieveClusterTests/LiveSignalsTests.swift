@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import SieveCore
 @testable import SieveCluster
 import SieveData
 import SievePolicy

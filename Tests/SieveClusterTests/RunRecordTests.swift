@@ -1,4 +1,5 @@
 import XCTest
+import SieveCore
 @testable import SieveCluster
 
 /// run.json, byte for byte. Its layout is not what JSONEncoder writes (`"key": value`, not

@@ -1,5 +1,5 @@
 import XCTest
-@testable import SieveCluster
+@testable import SieveCore
 import SieveWire
 
 /// GreeDi through the core: the candidates are split into parts fixed by the data, each part's

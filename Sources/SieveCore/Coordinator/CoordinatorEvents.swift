@@ -1,4 +1,3 @@
-import Logging
 import SieveWire
 
 /// Identifies one TCP connection inside a coordinator process.
@@ -68,15 +67,6 @@ public enum CoordinatorDirective: Sendable {
 
 public enum LogLevel: Sendable {
     case debug, info, warning, error
-
-    var swiftLogLevel: Logger.Level {
-        switch self {
-        case .debug: return .debug
-        case .info: return .info
-        case .warning: return .warning
-        case .error: return .error
-        }
-    }
 }
 
 public struct PhaseProgress: Sendable, Equatable {
@@ -98,7 +88,7 @@ public enum RunOutcome: Sendable, Equatable {
 }
 
 public struct RunSummary: Sendable, Equatable {
-    public var epochs: [RunRecord.EpochRecord]
+    public var epochs: [EpochRecord]
     public var workersSeen: [String]
 }
 

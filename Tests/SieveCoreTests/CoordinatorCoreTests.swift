@@ -1,5 +1,5 @@
 import XCTest
-@testable import SieveCluster
+@testable import SieveCore
 import SieveWire
 
 /// The coordinator's rules, driven event by event with no sockets and no clock.
@@ -190,7 +190,7 @@ final class CoordinatorCoreTests: XCTestCase {
         let configuration = RunConfiguration(method: .random, parameters: MethodParameters(budget: 3), epochs: 2, expectWorkers: 1,
                                              dataPath: "/d", runID: "r")
         var core = CoordinatorCore(configuration: configuration, shape: PoolShape(rows: 10, validationRows: 0, dimension: 2, fingerprint: fingerprint))
-        core.restore([.epochWritten(RunRecord.EpochRecord(epoch: 1, selected: 3, referenceNorm: nil), nextMu: 0)])
+        core.restore([.epochWritten(EpochRecord(epoch: 1, selected: 3, referenceNorm: nil), nextMu: 0)])
         let out = join(&core, 1)
         guard let written = out.compactMap({ if case let .writeEpoch(result) = $0 { return result }; return nil }).first else { return XCTFail("no epoch") }
         XCTAssertEqual(written.epoch, 2)

@@ -1,5 +1,5 @@
 import XCTest
-@testable import SieveCluster
+@testable import SieveCore
 import SievePolicy
 import SieveWire
 

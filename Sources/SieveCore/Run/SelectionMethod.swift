@@ -40,7 +40,7 @@ public enum SelectionMethod: String, CaseIterable, Sendable {
     /// - Parameters:
     ///   - hasSuccess: the pool has a `success` tensor (gradalign reports it when it does).
     ///   - gathersSuccess: limr without rewards, whose score step returns each row's success.
-    func scoreColumns(hasSuccess: Bool, gathersSuccess: Bool = false) -> [String] {
+    public func scoreColumns(hasSuccess: Bool, gathersSuccess: Bool = false) -> [String] {
         switch self {
         case .gradalign: return ["score", "cosine", "grad_norm"] + (hasSuccess ? ["success"] : [])
         case .learnalign: return ["score", "learnability", "alignment", "grad_norm", "success"]
@@ -75,7 +75,7 @@ public enum GradAlignScore: String, CaseIterable, Sendable {
     case simacc
 
     /// The scores of every row from the gradalign columns; nil when a needed column is missing.
-    func scores(column: (String) -> [Double]?) -> [Double]? {
+    public func scores(column: (String) -> [Double]?) -> [Double]? {
         guard let score = column("score") else { return nil }
         switch self {
         case .sim:

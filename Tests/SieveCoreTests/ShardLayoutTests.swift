@@ -1,5 +1,5 @@
 import XCTest
-@testable import SieveCluster
+@testable import SieveCore
 
 final class ShardLayoutTests: XCTestCase {
     func testShardsAreFixedBlocksWithAShortLastOne() {

@@ -1,4 +1,4 @@
-import SieveCluster
+import SieveCore
 import XCTest
 
 /// The proofs of the token handshake, checked with swift-crypto's `isValidAuthenticationCode`.

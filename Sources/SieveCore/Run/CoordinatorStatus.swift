@@ -1,5 +1,3 @@
-import SieveData
-
 /// What an operator watches: counts the coordinator keeps as it runs.
 public struct CoordinatorStatus: Sendable, Equatable {
     public var workers: Int
@@ -31,10 +29,6 @@ public struct CoordinatorStatus: Sendable, Equatable {
             text += "gradsieve_epoch_seconds{epoch=\"\(epoch)\"} \(epochSeconds[epoch]!)\n"
         }
         return text
-    }
-
-    public func write(to path: String) throws {
-        try AtomicFile.write(prometheusText, to: path)
     }
 }
 

@@ -12,7 +12,7 @@ import SieveWire
 public enum JournalRecord: Equatable, Sendable {
     case header([String: String])
     case result(Message)
-    case epochWritten(RunRecord.EpochRecord, nextMu: Double)
+    case epochWritten(EpochRecord, nextMu: Double)
     case finalGreedy(epoch: Int, outcome: GreedyOutcome)
 
     public func encoded() -> [UInt8] {
@@ -52,7 +52,7 @@ public enum JournalRecord: Equatable, Sendable {
         case 3:
             guard let fields = fields(bytes), let epoch = fields["epoch"].flatMap({ Int($0) }),
                   let selected = fields["selected"].flatMap({ Int($0) }), let nextMu = double(fields["next_mu"]) else { return nil }
-            let record = RunRecord.EpochRecord(epoch: epoch, selected: selected, referenceNorm: double(fields["reference_norm"]),
+            let record = EpochRecord(epoch: epoch, selected: selected, referenceNorm: double(fields["reference_norm"]),
                                                facilityLocationValue: double(fields["facility_location_value"]),
                                                gainrlMu: double(fields["gainrl_mu"]))
             return .epochWritten(record, nextMu: nextMu)

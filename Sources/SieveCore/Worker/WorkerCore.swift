@@ -29,6 +29,13 @@ public struct ShardTask: Sendable {
     public var requestID: UInt32
     public var reference: ReferenceVector?
 
+    public init(work: Work, method: String, requestID: UInt32, reference: ReferenceVector?) {
+        self.work = work
+        self.method = method
+        self.requestID = requestID
+        self.reference = reference
+    }
+
     public var epoch: Int {
         switch work {
         case let .shard(a): return Int(a.epoch)
