@@ -1,10 +1,10 @@
 import SieveCore
 import SieveData
 import SieveKernels
-import SieveSelect
 
-/// Per-row scores of one shard for each method, with the components that go to scores.jsonl.
-/// Column 0 is always `score`; the coordinator selects from the columns by name.
+/// Per-row scores of one shard: reads, segment by segment, the signals the method declares
+/// (`MethodDefinition.rowSignals`), checks them (a bad value names its file, row and field), and
+/// hands them to the method's `score`. Column 0 is always `score`.
 struct RowScorer {
     let method: SelectionMethod
     let pool: SignalSource
@@ -12,40 +12,47 @@ struct RowScorer {
 
     var columns: [String] { method.scoreColumns(hasSuccess: pool.hasSuccess, gathersSuccess: gathersSuccess) }
 
-    /// limr with an empty reference: the epoch has no `rewards`, and the score step returns each
-    /// row's success for the coordinator's history instead of a score.
-    var gathersSuccess: Bool { method == .limr && reference?.exact.isEmpty == true }
+    /// A method that keeps its history with an empty reference: the epoch has no `rewards`, and
+    /// the score step returns each row's success for the coordinator's history.
+    var gathersSuccess: Bool { method.definition.keepsHistory && reference?.exact.isEmpty == true }
 
     func scores(_ rows: Range<Int>) throws -> ([String], [Double]) {
+        let definition = method.definition
+        let signals = definition.rowSignals(hasSuccess: pool.hasSuccess, gathersSuccess: gathersSuccess)
+        let context = ScoringContext(reference: reference, poolRows: pool.rowCount, gathersSuccess: gathersSuccess)
         var values: [Double] = []
         values.reserveCapacity(rows.count * columns.count)
         for segment in pool.segments(rows: rows) {
-            switch method {
-            case .gradalign, .learnalign: try gradientScores(segment, into: &values)
-            case .limr where gathersSuccess:
-                values += try SignalCheck.successOnly(pool, segment).map(Double.init)
-            case .limr: try limrScores(segment, into: &values)
-            case .gainrl:
-                let angles = try SignalCheck.angles(pool, segment), success = try SignalCheck.successRates(pool, segment)
-                for i in 0..<segment.count { values += [Double(angles[i]), Double(angles[i]), Double(success[i])] }
-            case .accuracyBand:
-                for p in try SignalCheck.successRates(pool, segment) { values += [-abs(Double(p) - 0.5), Double(p)] }
-            case .random:
-                values += [Double](repeating: 0, count: segment.count)
+            let read = try self.read(signals, segment)
+            do {
+                try definition.score(read, context, into: &values)
+            } catch let failure as MethodFailure {
+                throw WorkerFailure(failure.description)
             }
         }
         return (columns, values)
     }
 
-    /// gradalign and learnalign: one fused pass per row gives <grad_i, reference> and |grad_i|^2.
-    private func gradientScores(_ segment: RowSegment, into values: inout [Double]) throws {
+    /// The declared signals of one segment, read and checked.
+    private func read(_ signals: Set<RowSignal>, _ segment: RowSegment) throws -> RowSignals {
+        var read = RowSignals(count: segment.count)
+        if signals.contains(.success) { read.success = try SignalCheck.successRates(pool, segment) }
+        if signals.contains(.successAlone) { read.success = try SignalCheck.successOnly(pool, segment) }
+        if signals.contains(.angle) { read.angles = try SignalCheck.angles(pool, segment) }
+        if signals.contains(.rewards) {
+            read.rewards = try SignalCheck.rewards(pool, segment)
+            read.rewardEpochs = pool.rewardEpochs ?? 0
+        }
+        if signals.contains(.gradientAgainstReference) { try readGradients(segment, into: &read) }
+        return read
+    }
+
+    /// <grad_i, reference> and |grad_i|^2 for every row of the segment, in one kernel call.
+    private func readGradients(_ segment: RowSegment, into read: inout RowSignals) throws {
         guard let reference, pool.dimension != nil, let type = pool.gradType else {
             throw WorkerFailure("\(method.rawValue) scores need the grad tensor and the epoch's reference")
         }
         let element = ShardComputer.elementType(type)
-        let success = pool.hasSuccess ? try SignalCheck.successRates(pool, segment) : nil
-        let file = pool.origin(of: segment, validation: false)
-        // One kernel call for the whole segment, then the per-row arithmetic.
         var dots = [Double](repeating: 0, count: segment.count)
         var norms = [Double](repeating: 0, count: segment.count)
         try pool.withGradBytes(segment, validation: false) { bytes in
@@ -59,36 +66,10 @@ struct RowScorer {
             }
             pool.releasePages(bytes)
         }
-        for index in 0..<segment.count {
-            let dot = dots[index], norm = norms[index]
-            guard dot.isFinite, norm.isFinite else {
-                throw DataError(file: file, row: segment.row + index, field: "grad", message: "value is NaN or infinite")
-            }
-            let p = success?[index]
-            if method == .gradalign {
-                let scored = GradAlign.score(dot: dot, squaredNorm: norm, referenceNorm: reference.norm, success: p)
-                values += [scored.score, scored.cosine, scored.gradNorm]
-                if let p { values.append(Double(p)) }
-            } else {
-                let weight = LearnAlign.weight(success: p!)
-                let score = LearnAlign.score(dot: dot, squaredNorm: norm, weight: weight, rowCount: pool.rowCount)
-                let alignment = norm > 0 ? dot / (norm.squareRoot() * Double(pool.rowCount)) : 0
-                values += [score, weight, alignment, norm.squareRoot(), Double(p!)]
-            }
+        if let bad = (0..<segment.count).first(where: { !dots[$0].isFinite || !norms[$0].isFinite }) {
+            throw DataError(file: pool.origin(of: segment, validation: false), row: segment.row + bad, field: "grad", message: "value is NaN or infinite")
         }
-    }
-
-    /// limr: 1 - sum_k (a_ik - abar_k)^2 / sum_k (1 - abar_k)^2, with abar = reference / N.
-    private func limrScores(_ segment: RowSegment, into values: inout [Double]) throws {
-        guard let reference else { throw WorkerFailure("limr scores need the epoch's reward means") }
-        let epochs = pool.rewardEpochs ?? 0
-        let mean = LIMR.mean(sum: reference.exact, rowCount: pool.rowCount)
-        let denominator = try LIMR.denominator(mean: mean)
-        let rewards = try SignalCheck.rewards(pool, segment)
-        for index in 0..<segment.count {
-            let row = rewards[(index * epochs)..<((index + 1) * epochs)]
-            let score = LIMR.score(rewards: row, mean: mean, denominator: denominator)
-            values += [score, (1 - score) * denominator]
-        }
+        read.dots = dots
+        read.squaredNorms = norms
     }
 }

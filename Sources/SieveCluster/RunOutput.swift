@@ -79,8 +79,8 @@ public struct RunOutput: Sendable {
 
     /// The lines of scores.jsonl for `rows`, as UTF-8 bytes appended straight into one buffer.
     func scoresBytes(_ result: EpochResult, rows: Range<Int>) -> [UInt8] {
-        let width = result.columns.count
-        let keys = result.columns.map { Array(", \(JSONText.quoted($0)): ".utf8) }
+        let table = result.table, width = table.columns.count
+        let keys = table.columns.map { Array(", \(JSONText.quoted($0)): ".utf8) }
         var out: [UInt8] = []
         out.reserveCapacity(rows.count * (40 + 26 * width))
         let prefix = Array("{\"id\": ".utf8), rowKey = Array(", \"row\": ".utf8)
@@ -91,7 +91,7 @@ public struct RunOutput: Sendable {
             Self.appendText(String(row), to: &out)
             for column in 0..<width {
                 out.append(contentsOf: keys[column])
-                Self.appendText(Self.number(result.values[row * width + column]), to: &out)
+                Self.appendText(Self.number(table.value(row: row, column: column)), to: &out)
             }
             out.append(UInt8(ascii: "}"))
             out.append(UInt8(ascii: "\n"))

@@ -63,8 +63,8 @@ enum ShardComputer {
 
     /// learnalign: sum of p(1-p) unit(grad) over the rows; limr: sum of the reward histories.
     static func trainingSum(_ method: SelectionMethod, _ pool: SignalSource, _ rows: Range<Int>) throws -> [Double] {
-        switch method {
-        case .learnalign:
+        switch method.definition.reduction {
+        case .weightedUnitGradients?:
             guard let dimension = pool.dimension, let type = pool.gradType else { throw WorkerFailure("the pool has no grad") }
             var sum = [Double](repeating: 0, count: dimension)
             for segment in pool.segments(rows: rows) {
@@ -81,7 +81,7 @@ enum ShardComputer {
                 }
             }
             return sum
-        case .limr:
+        case .rewardHistories?:
             let epochs = pool.rewardEpochs ?? 0
             var sum = [Double](repeating: 0, count: epochs)
             for segment in pool.segments(rows: rows) {
@@ -89,7 +89,7 @@ enum ShardComputer {
                 LIMR.addRewards(rewards, rowCount: segment.count, epochs: epochs, into: &sum)
             }
             return sum
-        default:
+        case .validationGradients?, nil:
             throw WorkerFailure("method \(method.rawValue) has no training sum")
         }
     }

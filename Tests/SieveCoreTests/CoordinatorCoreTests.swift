@@ -266,7 +266,7 @@ final class CoordinatorCoreTests: XCTestCase {
                       "refused with the reason: \(refused)")
         let accepted = core.handle(.received(goodID, scores(good, columns: ["score", "cosine", "grad_norm", "success"]), requestID: 0))
         XCTAssertFalse(accepted.contains { if case .send(_, .error, _) = $0 { return true }; return false }, "\(accepted)")
-        XCTAssertEqual(core.scoreColumns, ["score", "cosine", "grad_norm", "success"])
+        XCTAssertEqual(core.table.columns, ["score", "cosine", "grad_norm", "success"])
     }
 
     /// The core draws no randomness of its own: the handshake's challenge is the injected

@@ -11,21 +11,20 @@ extension CoordinatorCore {
         reference = []
         referenceAnnounced = false
         curriculumScores = nil
-        scoreColumns = []
-        scoreValues = []
-        if buildsLIMRHistory {
+        table = ScoreTable(rows: shape.rows)
+        if gathersSuccess {
             // No reduction: the score step gathers every row's success into the history, and
             // the empty reference tells the workers that this is what limr's score step is.
             out.append(.log(.info, "epoch \(epoch): limr without rewards: gathering every row's success for the history"))
             announceReference(epoch, &out)
             beginScoring(epoch, &out)
-        } else if let reduction = configuration.method.reduction {
+        } else if let reduction = method.reduction?.phase {
             let layout = self.layout(for: .reduce(reduction))
             out.append(.log(.info, "epoch \(epoch): \(EpochStep.reduce(reduction).name) over \(layout.total) rows in \(layout.count) shard(s)"))
             partialSums = Array(repeating: nil, count: layout.count)
             begin(epoch, .reduce(reduction), shards: layout.count, &out)
             if layout.count == 0 { finishReduction(&out) }
-        } else if configuration.method.scoresRows {
+        } else if method.scoresRows {
             beginScoring(epoch, &out)
         } else {
             stage = .running(epoch: epoch, step: .score)
@@ -34,7 +33,7 @@ extension CoordinatorCore {
     }
 
     /// The length of the reduced vector: d for gradient sums, K for limr's reward sums.
-    var reductionLength: Int { configuration.method == .limr ? shape.rewardEpochs : shape.dimension }
+    var reductionLength: Int { method.reduction == .rewardHistories ? shape.rewardEpochs : shape.dimension }
 
     /// Checks a result's shape against the step and stores it; returns the problem, if any.
     mutating func store(_ message: Message) -> String? {
@@ -74,24 +73,12 @@ extension CoordinatorCore {
         for partial in partialSums {
             for j in total.indices { total[j] += partial![j] }
         }
-        switch configuration.method {
-        case .gradalign:
-            let norm = total.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            guard norm > 0 || configuration.training != nil else {
-                fail("the validation gradients sum to the zero vector, so gradalign has no direction to align with", &out)
-                return
-            }
-            if norm == 0 { out.append(.log(.warning, "epoch \(epoch): the policy's validation gradients sum to zero; every row scores 0 this epoch")) }
-            out.append(.log(.info, "epoch \(epoch): |g_val| = \(norm)"))
-        case .limr:
-            do {
-                _ = try LIMR.denominator(mean: LIMR.mean(sum: total, rowCount: shape.rows))
-            } catch {
-                fail("\(error)", &out)
-                return
-            }
-        default:
-            break
+        do {
+            let notes = try method.checkReference(total, rows: shape.rows, live: configuration.training != nil)
+            for (level, text) in notes { out.append(.log(level, "epoch \(epoch): \(text)")) }
+        } catch {
+            fail("\(error)", &out)
+            return
         }
         reference = total
         announceReference(epoch, &out)
@@ -108,12 +95,11 @@ extension CoordinatorCore {
 
     /// limr on data without `rewards` (a live policy, a followed epoch that carries none): the
     /// coordinator keeps the reward history itself, from each epoch's success.
-    var buildsLIMRHistory: Bool { configuration.method == .limr && shape.rewardEpochs == 0 }
+    var gathersSuccess: Bool { method.keepsHistory && shape.rewardEpochs == 0 }
 
     mutating func beginScoring(_ epoch: Int, _ out: inout [CoordinatorDirective]) {
         out.append(.log(.info, "epoch \(epoch): scoring \(shape.rows) rows in \(trainingLayout.count) shard(s)"))
-        scoreColumns = []
-        scoreValues = []
+        table = ScoreTable(rows: shape.rows)
         begin(epoch, .score, shards: trainingLayout.count, &out)
         if trainingLayout.count == 0 { select(&out) }
     }
@@ -125,33 +111,19 @@ extension CoordinatorCore {
         let shard = Int(scores.shard)
         guard shard < trainingLayout.count else { return "scores for shard \(shard), which does not exist" }
         let rows = trainingLayout.rows(of: shard)
-        let accepted = configuration.method.acceptedScoreColumns(gathersSuccess: buildsLIMRHistory)
+        let accepted = configuration.method.acceptedScoreColumns(gathersSuccess: gathersSuccess)
         guard accepted.contains(scores.columns) else {
             return "scores for shard \(shard) have columns \(scores.columns); \(configuration.method.rawValue) sends " +
                 accepted.map { "\($0)" }.joined(separator: " or ")
         }
-        guard scoreColumns.isEmpty || scores.columns == scoreColumns, scores.rowStart == UInt64(rows.lowerBound),
+        guard table.isEmpty || scores.columns == table.columns, scores.rowStart == UInt64(rows.lowerBound),
               Int(scores.rowCount) == rows.count, scores.values.count == rows.count * scores.columns.count,
               scores.values.allSatisfy(\.isFinite) else {
-            let expected = scoreColumns.isEmpty ? "" : ", columns \(scoreColumns) (as the epoch's other shards)"
+            let expected = table.isEmpty ? "" : ", columns \(table.columns) (as the epoch's other shards)"
             return "scores for shard \(shard) cover rows \(scores.rowStart)+\(scores.rowCount) with columns \(scores.columns) and \(scores.values.count) values; expected rows \(rows.lowerBound)+\(rows.count)\(expected), finite values"
         }
-        if scoreColumns.isEmpty {
-            scoreColumns = scores.columns
-            scoreValues = [Double](repeating: 0, count: shape.rows * scoreColumns.count)
-        }
-        let width = scoreColumns.count
-        scoreValues.withUnsafeMutableBufferPointer { target in
-            for (offset, value) in scores.values.enumerated() { target[rows.lowerBound * width + offset] = value }
-        }
+        table.store(rowStart: rows.lowerBound, rowCount: rows.count, columns: scores.columns, rowMajor: scores.values)
         return nil
-    }
-
-    /// One column of the score table, by name.
-    func column(_ name: String) -> [Double]? {
-        guard let index = scoreColumns.firstIndex(of: name) else { return nil }
-        let width = scoreColumns.count
-        return (0..<shape.rows).map { scoreValues[$0 * width + index] }
     }
 
     /// Applies the method's selection to the gathered scores; with representativeness on, the
@@ -160,27 +132,19 @@ extension CoordinatorCore {
         guard let epoch = currentEpoch else { return }
         let parameters = configuration.parameters
         let wanted = parameters.budget.map { parameters.diversity ? $0 * parameters.poolFactor : $0 }
-        if buildsLIMRHistory { return selectFromHistory(epoch, budget: wanted, &out) }
-        var variant: [Double]?
-        if configuration.method == .gradalign && parameters.gradalignScore != .sim {
-            // dot and simacc rank by a score made from the workers' columns; the curriculum
-            // carries it as each row's score.
-            variant = parameters.gradalignScore.scores(column: { self.column($0) })
-            guard variant != nil else {
-                fail("gradalign --gradalign-score \(parameters.gradalignScore.rawValue): workers sent no success/cosine/grad_norm column", &out)
-                return
-            }
-            curriculumScores = variant
-        }
-        let selection = EpochSelection.select(method: configuration.method, parameters: parameters, budget: wanted,
-                                              epoch: epoch, mu: gainrlMu, rows: shape.rows,
-                                              column: { name in name == "score" && variant != nil ? variant : self.column(name) })
-        switch selection {
-        case let .failure(error):
+        let context = SelectionContext(parameters: parameters, budget: wanted, epoch: epoch, rows: shape.rows,
+                                       gathersSuccess: gathersSuccess)
+        let selection: MethodSelection
+        do {
+            selection = try method.select(table, context, state: &methodState)
+        } catch {
             fail("\(error)", &out)
-        case let .success(rows):
-            selected(epoch, rows, &out)
+            return
         }
+        if let log = selection.log { out.append(.log(.info, "epoch \(epoch): \(log)")) }
+        if let rebuilt = selection.table { table = rebuilt }
+        curriculumScores = selection.curriculumScores
+        selected(epoch, selection.rows, &out)
     }
 
     /// The method's selection is made: the curriculum, or GreeDi's candidates.
@@ -191,41 +155,6 @@ extension CoordinatorCore {
             return
         }
         startDiversity(epoch, candidates: rows, budget: budget, &out)
-    }
-
-    /// limr from the history: the epoch's success joins it, then `LIMRHistory.select` draws
-    /// random's rows while fewer than `--limr-history-epochs` earlier epochs are recorded, and
-    /// scores every row from the earlier epochs after that. The score table becomes
-    /// success (warm-up) or score, distance, success.
-    mutating func selectFromHistory(_ epoch: Int, budget: Int?, _ out: inout [CoordinatorDirective]) {
-        let parameters = configuration.parameters
-        guard let success = column("success") else {
-            fail("limr: workers sent no success column for the history", &out)
-            return
-        }
-        limrHistory.record(epoch: epoch, success: success.map { Float($0) })
-        let selection: LIMRHistory.Selection
-        do {
-            selection = try limrHistory.select(epoch: epoch, minimumEpochs: parameters.limrHistoryEpochs,
-                                               threshold: parameters.threshold, budget: budget, seed: parameters.seed)
-        } catch {
-            fail("\(error) (over the success history of epochs \(limrHistory.epochs(before: epoch)))", &out)
-            return
-        }
-        if let scores = selection.scores, let distances = selection.distances {
-            out.append(.log(.info, "epoch \(epoch): limr scores from the success history of epoch(s) \(selection.historyEpochs)"))
-            scoreColumns = ["score", "distance", "success"]
-            var table = [Double](repeating: 0, count: shape.rows * 3)
-            for row in 0..<shape.rows { (table[3 * row], table[3 * row + 1], table[3 * row + 2]) = (scores[row], distances[row], success[row]) }
-            scoreValues = table
-        } else {
-            let have = limrHistory.epochs(before: epoch).count
-            out.append(.log(.info, "epoch \(epoch): limr has \(have) of \(parameters.limrHistoryEpochs) epoch(s) of success history; this epoch's curriculum is random's draw"))
-            scoreColumns = ["success"]
-            scoreValues = success
-            curriculumScores = [Double](repeating: 0, count: shape.rows)
-        }
-        selected(epoch, selection.rows, &out)
     }
 
     mutating func startDiversity(_ epoch: Int, candidates: [Int], budget: Int, _ out: inout [CoordinatorDirective]) {
@@ -264,22 +193,17 @@ extension CoordinatorCore {
     /// Hands the epoch to the shell to write, and moves GAIN-RL's centre for the next epoch.
     mutating func finishEpoch(_ picked: [Int], facilityLocationValue: Double?, _ out: inout [CoordinatorDirective]) {
         guard let epoch = currentEpoch else { return }
-        let scores = curriculumScores ?? (scoreColumns.isEmpty ? [Double](repeating: 0, count: shape.rows) : column(scoreColumns[0])!)
-        let aligns = configuration.method == .gradalign || configuration.method == .learnalign
-        let norm = aligns ? reference.reduce(0) { $0 + $1 * $1 }.squareRoot() : nil
-        let usedMu = configuration.method == .gainrl ? gainrlMu : nil
-        if configuration.method == .gainrl, let success = column("success"), let angles = column("angle"),
-           let feedback = GainRL.feedback(curriculum: picked, success: success.map { Float($0) }, angles: angles) {
-            gainrlMu = GainRL.nextMu(gainrlMu, accuracy: feedback.accuracy, meanAngle: feedback.meanAngle,
-                                     parameters: configuration.parameters.gainrl)
-            out.append(.log(.info, "epoch \(epoch): gainrl acc = \(feedback.accuracy), Cbar = \(feedback.meanAngle); mu \(usedMu!) -> \(gainrlMu)"))
+        let scores = curriculumScores ?? (table.isEmpty ? [Double](repeating: 0, count: shape.rows) : table.values[0])
+        let norm = method.reportsReferenceNorm ? reference.reduce(0) { $0 + $1 * $1 }.squareRoot() : nil
+        let usedMu = method.usesMu ? methodState.mu : nil
+        if let feedback = method.feedback(curriculum: picked, table: table, parameters: configuration.parameters, state: &methodState) {
+            out.append(.log(.info, "epoch \(epoch): \(feedback)"))
         }
         stage = .writing(epoch: epoch)
         writingRecord = EpochRecord(epoch: epoch, selected: picked.count, referenceNorm: norm,
-                                              facilityLocationValue: facilityLocationValue, gainrlMu: usedMu)
+                                    facilityLocationValue: facilityLocationValue, gainrlMu: usedMu)
         out.append(.log(.info, "epoch \(epoch): selected \(picked.count) of \(shape.rows) rows"))
-        out.append(.writeEpoch(EpochResult(epoch: epoch, curriculum: picked.map { ($0, scores[$0]) }, columns: scoreColumns,
-                                           values: scoreValues, referenceNorm: norm,
+        out.append(.writeEpoch(EpochResult(epoch: epoch, curriculum: picked.map { ($0, scores[$0]) }, table: table, referenceNorm: norm,
                                            facilityLocationValue: facilityLocationValue, gainrlMu: usedMu)))
         pendingCurriculum = CurriculumMessage(epoch: UInt32(epoch), rows: picked.map { UInt64($0) }, scores: picked.map { scores[$0] })
         lastCurriculum = picked
@@ -300,7 +224,7 @@ extension CoordinatorCore {
         out.append(.log(.info, "epoch \(epoch): written; curriculum sent"))
         if let record = writingRecord {
             epochRecords.append(record)
-            out.append(.journal(.epochWritten(record, nextMu: gainrlMu)))
+            out.append(.journal(.epochWritten(record, nextMu: methodState.mu)))
         }
         writingRecord = nil
         if training != nil {

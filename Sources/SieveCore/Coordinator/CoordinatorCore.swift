@@ -1,5 +1,4 @@
 import SievePolicy
-import SieveSelect
 import SieveWire
 
 /// The coordinator's logic as a sans-IO state machine: events in, directives out, time given as
@@ -27,17 +26,17 @@ public struct CoordinatorCore {
     /// Whether this epoch's reference went out (late joiners get it too); limr's is empty when
     /// the epoch has no `rewards` and the score step gathers the success history instead.
     var referenceAnnounced = false
-    /// limr without `rewards`: every row's success in each epoch so far.
-    var limrHistory: LIMRHistory
+    /// The method's definition: its signals, columns, reduction, selection and feedback.
+    let method: any MethodDefinition
+    /// What the method carries between epochs (GAIN-RL's mu, limr's success history).
+    var methodState: MethodState
     /// The scores curriculum.jsonl shows when they are not the table's column 0 (limr's random
     /// warm-up epochs show 0, as random does).
     var curriculumScores: [Double]?
-    var scoreColumns: [String] = []
-    var scoreValues: [Double] = []
+    /// The epoch's scores, as the workers sent them (or as the method's selection rebuilt them).
+    var table: ScoreTable
     var pendingCurriculum: CurriculumMessage?
     var diversity = DiversityState()
-    /// GAIN-RL's centre mu, moved between epochs.
-    var gainrlMu = 0.0
     var epochRecords: [EpochRecord] = []
     var writingRecord: EpochRecord?
     var restored = RestoredRun()
@@ -96,7 +95,9 @@ public struct CoordinatorCore {
         self.shape = shape
         validationLayout = ShardLayout(total: shape.validationRows, size: configuration.validationShardRows)
         trainingLayout = ShardLayout(total: shape.rows, size: configuration.shardRows)
-        limrHistory = LIMRHistory(rowCount: shape.rows)
+        method = configuration.method.definition
+        methodState = MethodState(rows: shape.rows)
+        table = ScoreTable(rows: shape.rows)
     }
 
     /// A live run: the coordinator holds the policy's weights and trains them between epochs.
@@ -155,7 +156,7 @@ public struct CoordinatorCore {
             case let .epochWritten(epochRecord, nextMu):
                 epochRecords.removeAll { $0.epoch == epochRecord.epoch }
                 epochRecords.append(epochRecord)
-                gainrlMu = nextMu
+                methodState.mu = nextMu
             case let .finalGreedy(epoch, outcome):
                 restored.finalGreedy[epoch] = outcome
             case .header:
@@ -166,7 +167,7 @@ public struct CoordinatorCore {
         // limr's success history of the finished epochs, from their journaled score results.
         for record in epochRecords {
             if let success = Self.successColumn(restored.results[record.epoch] ?? [], rows: shape.rows) {
-                limrHistory.record(epoch: record.epoch, success: success)
+                methodState.history.record(epoch: record.epoch, success: success)
             }
         }
     }

@@ -97,10 +97,12 @@ public struct EpochResult: Sendable {
     public var epoch: Int
     /// Selected rows in curriculum order, with their scores.
     public var curriculum: [(row: Int, score: Double)]
-    /// Column names of `values`; column 0 is the score.
-    public var columns: [String]
-    /// rows × columns, row-major.
-    public var values: [Double]
+    /// Every row's scores (column 0 is the score); empty when workers scored nothing.
+    public var table: ScoreTable
+    /// Column names of the table.
+    public var columns: [String] { table.columns }
+    /// The table row-major (rows × columns), as tests compare it.
+    public var values: [Double] { table.rowMajor }
     /// |reference| for the methods that align gradients with one (gradalign, learnalign).
     public var referenceNorm: Double?
     /// f(S) over all candidates when the representativeness step ran.

@@ -1,4 +1,5 @@
 import SieveSelect
+import SieveWire
 
 /// The selection methods `--method` names, and what each needs from the pool and the cluster.
 public enum SelectionMethod: String, CaseIterable, Sendable {
@@ -9,85 +10,41 @@ public enum SelectionMethod: String, CaseIterable, Sendable {
     case accuracyBand = "accuracy-band"
     case random
 
+    /// The method's definition: everything the cluster needs of it (the registration).
+    public var definition: any MethodDefinition {
+        switch self {
+        case .gradalign: return GradAlignMethod()
+        case .learnalign: return LearnAlignMethod()
+        case .limr: return LIMRMethod()
+        case .gainrl: return GainRLMethod()
+        case .accuracyBand: return AccuracyBandMethod()
+        case .random: return RandomMethod()
+        }
+    }
+
     /// The per-row tensors of `signals/` the method reads; `validation` is checked separately.
-    public var requiredTensors: [String] {
-        switch self {
-        case .gradalign: return ["grad"]
-        case .learnalign: return ["grad", "success"]
-        case .limr: return ["rewards"]
-        case .gainrl: return ["angle", "success"]
-        case .accuracyBand: return ["success"]
-        case .random: return []
-        }
-    }
+    public var requiredTensors: [String] { definition.requiredTensors }
 
-    public var needsValidation: Bool { self == .gradalign }
+    public var needsValidation: Bool { definition.needsValidation }
 
-    /// The reduction before scoring: which rows workers sum, if any.
-    var reduction: Phase? {
-        switch self {
-        case .gradalign: return .validationSum
-        case .learnalign, .limr: return .trainingSum
-        case .gainrl, .accuracyBand, .random: return nil
-        }
-    }
+    /// The wire phase of the reduction before scoring, if any.
+    public var reduction: Phase? { definition.reduction?.phase }
 
-    /// Whether workers score rows at all (random needs nothing from them).
-    var scoresRows: Bool { self != .random }
-
-    /// The score columns a worker sends for this method, in order: one definition for the
-    /// worker that writes them (`RowScorer`) and the coordinator that checks them on arrival.
-    /// - Parameters:
-    ///   - hasSuccess: the pool has a `success` tensor (gradalign reports it when it does).
-    ///   - gathersSuccess: limr without rewards, whose score step returns each row's success.
+    /// The score columns a worker sends (`MethodDefinition.scoreColumns`).
     public func scoreColumns(hasSuccess: Bool, gathersSuccess: Bool = false) -> [String] {
-        switch self {
-        case .gradalign: return ["score", "cosine", "grad_norm"] + (hasSuccess ? ["success"] : [])
-        case .learnalign: return ["score", "learnability", "alignment", "grad_norm", "success"]
-        case .limr: return gathersSuccess ? ["success"] : ["score", "distance"]
-        case .gainrl: return ["score", "angle", "success"]
-        case .accuracyBand: return ["score", "success"]
-        case .random: return ["score"]
-        }
+        definition.scoreColumns(hasSuccess: hasSuccess, gathersSuccess: gathersSuccess)
     }
 
-    /// Every column list a worker may send in an epoch's score step (`gathersSuccess` as in
-    /// `scoreColumns`); anything else is refused with the reason.
-    func acceptedScoreColumns(gathersSuccess: Bool) -> [[String]] {
+    /// Every column list a worker may send in an epoch's score step; anything else is refused
+    /// with the reason.
+    public func acceptedScoreColumns(gathersSuccess: Bool) -> [[String]] {
         let lists = [false, true].map { scoreColumns(hasSuccess: $0, gathersSuccess: gathersSuccess) }
         return lists[0] == lists[1] ? [lists[0]] : lists
     }
 
     /// Whether `--budget` is the size of the curriculum by default (limr keeps rows by
     /// threshold unless a budget is given).
-    public var budgetByDefault: Bool { self != .limr }
-}
-
-/// gradalign's ranking score, as the released code's modes name them. Computed by the
-/// coordinator from the columns workers send (`score`, `cosine`, `grad_norm`, `success`), so the
-/// wire and the workers' arithmetic are the same for all three.
-public enum GradAlignScore: String, CaseIterable, Sendable {
-    /// cos(grad_i, g_val), 0 where grad_i = 0 or p_i is 0 or 1 (the paper's default).
-    case sim
-    /// <grad_i, g_val> / |g_val| = cos x |grad_i| (same exclusions): favours large gradients.
-    case dot
-    /// 4 p_i (1 - p_i) cos(grad_i, g_val): alignment weighted by learnability.
-    case simacc
-
-    /// The scores of every row from the gradalign columns; nil when a needed column is missing.
-    public func scores(column: (String) -> [Double]?) -> [Double]? {
-        guard let score = column("score") else { return nil }
-        switch self {
-        case .sim:
-            return score
-        case .dot:
-            guard let norm = column("grad_norm") else { return nil }
-            return zip(score, norm).map { $0 * $1 }
-        case .simacc:
-            guard let success = column("success"), let cosine = column("cosine") else { return nil }
-            return zip(success, cosine).map { 4 * $0 * (1 - $0) * $1 }
-        }
-    }
+    public var budgetByDefault: Bool { definition.budgetByDefault }
 }
 
 /// The parameters of the methods and of the representativeness step, as the flags give them.
