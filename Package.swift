@@ -5,6 +5,7 @@ import PackageDescription
 // dependencies below are exactly the modules it imports:
 //   gradsieve (CLI), gradsieve-bench -> SieveCluster -> SieveUV -> CLibUV
 //                                  \-> SieveWire
+//                                  \-> SieveSeal   -> SieveWire, Crypto (swift-crypto)
 //                                  \-> SieveSelect -> SieveKernels -> CSieveKernels
 //                                  \-> SieveData   -> SieveKernels (SplitMix64 only)
 //                                  \-> SievePolicy -> COpenBLAS
@@ -41,6 +42,12 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(name: "SieveWire", swiftSettings: swift6),
+        // Sealed frames after the cluster token's handshake: key derivation, sealer, opener.
+        .target(
+            name: "SieveSeal",
+            dependencies: ["SieveWire", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swift6
+        ),
         .target(name: "SieveUV", dependencies: ["CLibUV"], swiftSettings: swift6),
         // -O even in debug builds: the selection loops (facility location above all) are too slow
         // unoptimized for the test suite, which runs in debug.
@@ -85,11 +92,16 @@ let package = Package(
         .executableTarget(
             name: "gradsieve-bench",
             dependencies: [
-                "SieveCluster", "SieveCore", "SieveData", "SieveKernels", "SieveSelect", "SieveUV", "SieveWire",
+                "SieveCluster", "SieveCore", "SieveData", "SieveKernels", "SieveSeal", "SieveSelect", "SieveUV", "SieveWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "SieveWireTests", dependencies: ["SieveWire"], swiftSettings: swift6),
+        .testTarget(
+            name: "SieveSealTests",
+            dependencies: ["SieveSeal", "SieveWire"],
+            swiftSettings: swift6
+        ),
         .testTarget(name: "SieveUVTests", dependencies: ["SieveUV", "CLibUV"], swiftSettings: swift6),
         .testTarget(name: "SieveKernelsTests", dependencies: ["SieveKernels"], swiftSettings: swift6),
         .testTarget(name: "SieveDataTests", dependencies: ["SieveData", "SieveKernels"], swiftSettings: swift6),

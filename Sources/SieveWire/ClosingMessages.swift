@@ -38,7 +38,7 @@ extension Done: PayloadCodable {
 /// Either direction, just before closing the connection on a protocol or
 /// application error.
 ///
-/// Codes 1...7 are ``WireError/wireCode`` values; 100 and above are
+/// Codes 1...8 are ``WireError/wireCode`` values; 100 and above are
 /// application errors defined by the sender.
 public struct ErrorMessage: Equatable, Sendable {
     public var code: UInt16

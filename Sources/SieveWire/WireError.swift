@@ -22,6 +22,9 @@ public struct WireError: Error, Equatable, CustomStringConvertible, Sendable {
         case malformedField = 6
         /// The payload goes on after the last field of its message.
         case trailingBytes = 7
+        /// A sealed frame (a connection with a cluster token, after the handshake) did not
+        /// open: altered, replayed, out of order, or sealed with another key.
+        case authenticationFailed = 8
     }
 
     /// The kind of problem.
@@ -34,7 +37,7 @@ public struct WireError: Error, Equatable, CustomStringConvertible, Sendable {
         self.message = message
     }
 
-    /// The stable number of ``code`` (1...7) sent in `error` frames.
+    /// The stable number of ``code`` (1...8) sent in `error` frames.
     public var wireCode: UInt16 { code.rawValue }
 
     public var description: String { message }
@@ -79,6 +82,11 @@ extension WireError {
         WireError(
             code: .trailingBytes,
             message: "trailing bytes: \(count) unread bytes after the last field of \(messageName)")
+    }
+
+    /// A sealed frame that did not open; `detail` says which and why.
+    public static func authenticationFailed(_ detail: String) -> WireError {
+        WireError(code: .authenticationFailed, message: "authentication failed: \(detail)")
     }
 
     private static func hex(_ value: UInt16) -> String {

@@ -3,6 +3,7 @@ import Foundation
 import SieveCore
 import SieveCluster
 import SieveKernels
+import SieveSeal
 import SieveUV
 import SieveWire
 
@@ -43,10 +44,16 @@ struct BenchWire: ParsableCommand {
     @Option(help: "Small frames batched into writes of this many bytes (the second small-frame figure).")
     var batchBytes: Int = 65_536
 
+    @Option(help: "Sealed part: small frames per run.")
+    var sealedSmallFrames: Int = 500_000
+
+    @Option(help: "Sealed part: megabytes of 8 MiB frames per run.")
+    var sealedMegabytes: Int = 1024
+
     @Option(help: "Runs of each measurement.")
     var repeats: Int = 3
 
-    @Option(help: "Which measurements, comma-separated: large, small (one write per frame), batched, codec (no sockets).")
+    @Option(help: "Which measurements, comma-separated: large, small (one write per frame), batched, codec (no sockets), sealed (sealed frames against plain, both AEADs).")
     var parts: String = "large,small,batched"
 
     func run() throws {
@@ -59,6 +66,7 @@ struct BenchWire: ParsableCommand {
         if chosen.contains("small") { try small(batched: false) }
         if chosen.contains("batched") { try small(batched: true) }
         if chosen.contains("codec") { try codec() }
+        if chosen.contains("sealed") { try sealed() }
     }
 
     private func large(values count: Int) throws {
@@ -372,6 +380,9 @@ enum WireTransfer {
         /// Parses 37-byte `assign` frames with ``HandWrittenAssign`` (checking length, magic,
         /// version and type) and adds up the same fields, to be `checksum`.
         case handWrittenAssign(checksum: UInt64)
+        /// Sealed frames: a `FrameOpener` (reads into its buffer) opens each with `key`, and a
+        /// `FrameDecoder` decodes the plain frame; the sum as in `decode`.
+        case sealed(checksum: UInt64, key: [UInt8], algorithm: SealAlgorithm)
     }
 
     /// Sends the chunks `produce` returns (until nil) and returns the seconds from the first
@@ -410,6 +421,7 @@ enum WireTransfer {
                     listener.close()
                     var decoder = FrameDecoder()
                     let parser = HandWrittenAssign.Parser()
+                    var opener = FrameOpener()
                     var received = 0
                     // Added up in locals, stored per read: a class property changed per frame
                     // costs an exclusivity check per frame, the benchmark's overhead, not the codec's.
@@ -418,6 +430,10 @@ enum WireTransfer {
                     case .count: break
                     case .decode: connection.readSpace = { decoder.spaceForNextRead() }
                     case .handWrittenAssign: connection.readSpace = { parser.spaceForNextRead() }
+                    case let .sealed(_, key, algorithm):
+                        opener = FrameOpener(algorithm: algorithm)
+                        opener.startOpening(key: key)
+                        connection.readSpace = { opener.spaceForNextRead() }
                     }
                     connection.onRead = { [unowned connection] bytes in
                         received += bytes.count
@@ -432,6 +448,14 @@ enum WireTransfer {
                                 }
                             case .handWrittenAssign:
                                 try parser.append(bytes) { rowStart, rowCount in sum &+= rowStart &+ UInt64(rowCount) }
+                            case .sealed:
+                                opener.append(bytes)
+                                while try opener.withNextFrame({ frame in
+                                    try decoder.append(frame) { message, _ in
+                                        sum &+= checksum(of: message)
+                                        return true
+                                    }
+                                }) != nil {}
                             }
                         } catch {
                             state.error = "\(error)"
@@ -442,7 +466,7 @@ enum WireTransfer {
                             state.end = BenchClock.now()
                             switch mode {
                             case .count: break
-                            case let .decode(checksum), let .handWrittenAssign(checksum):
+                            case let .decode(checksum), let .handWrittenAssign(checksum), let .sealed(checksum, _, _):
                                 if sum != checksum { state.error = "the receiver's checksum is \(sum), not \(checksum)" }
                             }
                             connection.close()

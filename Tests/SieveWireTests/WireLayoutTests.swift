@@ -51,12 +51,12 @@ final class WireLayoutTests: XCTestCase {
         XCTAssertEqual(Array(payload[30...]), [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x40])
     }
 
-    func testWireErrorCodesAreNumberedOneToSevenInOrder() {
+    func testWireErrorCodesAreNumberedOneToEightInOrder() {
         let codes: [WireError.Code] = [
             .frameTooLarge, .frameTooShort, .badMagic, .unknownMessageType, .unsupportedVersion, .malformedField,
-            .trailingBytes,
+            .trailingBytes, .authenticationFailed,
         ]
-        XCTAssertEqual(codes.map { WireError(code: $0, message: "").wireCode }, Array(1...7))
+        XCTAssertEqual(codes.map { WireError(code: $0, message: "").wireCode }, Array(1...8))
         XCTAssertEqual(WireError.Code.allCases, codes)
     }
 }
