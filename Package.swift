@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "SieveWireTests", dependencies: ["SieveWire"], swiftSettings: swift6),
         .testTarget(
             name: "SieveSealTests",
-            dependencies: ["SieveSeal", "SieveWire"],
+            dependencies: ["SieveSeal", "SieveWire", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swift6
         ),
         .testTarget(name: "SieveUVTests", dependencies: ["SieveUV", "CLibUV"], swiftSettings: swift6),
