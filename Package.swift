@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "SieveCore",
             dependencies: [
-                "SieveWire", "SieveSelect", "SievePolicy",
+                "SieveWire", "SieveSeal", "SieveSelect", "SievePolicy",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swift6
@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "SieveCluster",
             dependencies: [
-                "SieveCore", "SieveWire", "SieveUV", "SieveData", "SieveSelect", "SieveKernels", "SievePolicy",
+                "SieveCore", "SieveSeal", "SieveWire", "SieveUV", "SieveData", "SieveSelect", "SieveKernels", "SievePolicy",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

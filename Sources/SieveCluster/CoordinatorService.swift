@@ -154,7 +154,7 @@ public final class CoordinatorService {
     private func accept(_ connection: TCPConnection) {
         let id = nextConnection
         nextConnection += 1
-        let link = FrameLink(connection: connection, maximumFrameLength: maximumFrameLength)
+        let link = FrameLink(connection: connection, maximumFrameLength: maximumFrameLength, sealable: core.configuration.token != nil)
         links[id] = link
         connection.onRead = { [unowned self] bytes in
             link.receive(bytes, deliver: { message, requestID in
@@ -180,6 +180,8 @@ public final class CoordinatorService {
         switch directive {
         case let .send(id, message, requestID):
             links[id]?.send(message, requestID: requestID)
+        case let .startSealing(id, keys):
+            links[id]?.startSealing(keys, side: .coordinator)
         case let .close(id, flush):
             guard let link = links.removeValue(forKey: id) else { return }
             link.stop()

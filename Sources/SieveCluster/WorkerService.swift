@@ -86,7 +86,7 @@ public final class WorkerService {
     private func attach(_ connection: TCPConnection) {
         retryTimer?.close()
         retryTimer = nil
-        let link = FrameLink(connection: connection, maximumFrameLength: Wire.defaultMaximumFrameLength)
+        let link = FrameLink(connection: connection, maximumFrameLength: Wire.defaultMaximumFrameLength, sealable: core.token != nil)
         self.link = link
         connection.onRead = { [unowned self] bytes in
             link.receive(bytes, deliver: { message, requestID in
@@ -111,6 +111,8 @@ public final class WorkerService {
         switch directive {
         case let .send(message, requestID):
             link?.send(message, requestID: requestID)
+        case let .startSealing(keys):
+            link?.startSealing(keys, side: .worker)
         case let .openData(path):
             // Opening reads and checks files (samples.jsonl, safetensors headers): off the loop,
             // for a followed directory as for a pool.

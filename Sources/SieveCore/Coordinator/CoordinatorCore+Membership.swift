@@ -1,3 +1,4 @@
+import SieveSeal
 import SieveWire
 
 /// Membership: the handshake (with the cluster token's challenge when there is one), who is
@@ -22,6 +23,7 @@ extension CoordinatorCore {
                 return
             }
             out.append(.send(id, .authProof(AuthProof(proof: token.coordinatorProof(challenge: nonce, workerNonce: auth.nonce))), requestID: helloID))
+            out.append(.startSealing(id, SessionKeys.derive(secret: token.secret, challenge: nonce, workerNonce: auth.nonce)))
             welcome(id, hello, helloID, &out)
         case (.challenged, _):
             reject(id, .unauthorized, "expected auth after the challenge, not \(message.type)", &out)

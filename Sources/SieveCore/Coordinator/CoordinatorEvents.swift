@@ -1,3 +1,4 @@
+import SieveSeal
 import SieveWire
 
 /// Identifies one TCP connection inside a coordinator process.
@@ -46,6 +47,10 @@ public struct GreedyOutcome: Sendable, Equatable {
 /// What the state machine wants done; the shell carries it out in order.
 public enum CoordinatorDirective: Sendable {
     case send(ConnectionID, Message, requestID: UInt32)
+    /// The cluster token's handshake succeeded: seal every frame sent on the connection from now
+    /// on, and open every frame received after the one just handled, with these keys
+    /// (docs/protocol.md section 8).
+    case startSealing(ConnectionID, SessionKeys)
     /// Close the connection, after the queued frames went out when `flush`.
     case close(ConnectionID, flush: Bool)
     case writeEpoch(EpochResult)

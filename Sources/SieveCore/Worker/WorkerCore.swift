@@ -1,3 +1,4 @@
+import SieveSeal
 import SieveWire
 
 /// The reduced reference of an epoch as workers use it: Float32 for the SIMD kernels, plus the
@@ -83,6 +84,9 @@ public struct WorkerFailure: Error, Sendable, Equatable {
 
 public enum WorkerDirective: Sendable {
     case send(Message, requestID: UInt32)
+    /// The coordinator proved it holds the token: seal every frame sent from now on, and open
+    /// every frame received after the one just handled, with these keys (docs/protocol.md section 8).
+    case startSealing(SessionKeys)
     case openData(path: String)
     case compute(ShardTask)
     case startHeartbeat(millis: UInt32)
@@ -178,7 +182,7 @@ public struct WorkerCore {
             }
             proven = true
             state = .greeting
-            return []
+            return [.startSealing(SessionKeys.derive(secret: token.secret, challenge: challenge, workerNonce: nonce))]
         case (.greeting, .welcome) where token != nil && !proven:
             state = .finished
             return [.exit(code: 1, message: "the coordinator did not ask for the cluster token this worker was given; refusing to work for it")]
