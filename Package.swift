@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "SieveSelectTests", dependencies: ["SieveSelect", "SieveKernels"], swiftSettings: swift6),
         .testTarget(
             name: "SieveCoreTests",
-            dependencies: ["SieveCore", "SievePolicy", "SieveSelect", "SieveWire"],
+            dependencies: ["SieveCore", "SievePolicy", "SieveSeal", "SieveSelect", "SieveWire"],
             swiftSettings: swift6
         ),
         .testTarget(
