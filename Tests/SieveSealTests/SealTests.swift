@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import XCTest
 
 @testable import SieveSeal
@@ -69,6 +70,25 @@ final class SealTests: XCTestCase {
         let sealed = try sealer.seal(.done(Done(status: 0, message: "ok")), requestID: 0)
         XCTAssertEqual(hex(sealed), SealExample.sealedDone)
         XCTAssertEqual(Array(sealed[0..<4]), [0, 0, 0, 19 + 16])
+    }
+
+    /// docs/protocol.md 8.5 shows the same keys and sealed frame.
+    func testProtocolDocShowsTheExample() throws {
+        let doc = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/protocol.md")
+        let text = try String(contentsOf: doc, encoding: .utf8)
+        func spaced(_ hex: String) -> String {
+            stride(from: 0, to: hex.count, by: 2).map { String(Array(hex)[$0..<($0 + 2)]) }.joined(separator: " ")
+        }
+        XCTAssertTrue(text.contains("K_cw = " + spaced(SealExample.coordinatorToWorkerKey)))
+        XCTAssertTrue(text.contains("K_wc = " + spaced(SealExample.workerToCoordinatorKey)))
+        let bytes = spaced(SealExample.sealedDone).split(separator: " ")
+        for line in stride(from: 0, to: bytes.count, by: 16) {
+            let offset = String(line, radix: 16)
+            let prefix = String(repeating: "0", count: 4 - offset.count) + offset
+            XCTAssertTrue(text.contains(prefix + "  " + bytes[line..<min(line + 16, bytes.count)].joined(separator: " ")), "line \(prefix)")
+        }
     }
 
     func testRoundTripBothAlgorithmsWholeAndByteByByte() throws {
