@@ -6,7 +6,8 @@ import SieveWire
 /// both AEADs swift-crypto offers, against the plain frames of the same messages.
 ///
 /// On loopback, through the same `WireTransfer` as the other parts:
-/// - 37-byte `assign` frames, batched into writes of `--batch-bytes` (plain: encoded into the
+/// - 37-byte `assign` frames, one write per frame (what the coordinator does; a tenth of
+///   `--sealed-small-frames`), and batched into writes of `--batch-bytes` (plain: encoded into the
 ///   write's buffer; sealed: each frame sealed on its own, as a connection seals every frame, and
 ///   the sealed frames put one after another into the write's buffer). The receiver reads into
 ///   a `FrameOpener`, opens each sealed frame and decodes it with a `FrameDecoder`; plain reads
@@ -19,15 +20,18 @@ extension BenchWire {
     func sealed() throws {
         let keys = SessionKeys.derive(secret: Array("bench token".utf8), challenge: Array(repeating: 1, count: 32),
                                       workerNonce: Array(repeating: 2, count: 32))
-        try sealedSmall(keys)
+        try sealedSmall(keys, batched: false)
+        try sealedSmall(keys, batched: true)
         try sealedLarge(keys)
         try sealedCPU(keys)
     }
 
-    private func sealedSmall(_ keys: SessionKeys) throws {
+    /// `batched`: many frames per write; else one write per frame (what the coordinator does),
+    /// a tenth of the frames.
+    private func sealedSmall(_ keys: SessionKeys, batched: Bool) throws {
         let frameSize = Self.assign(0).encoded().count
-        let perWrite = max(1, batchBytes / (frameSize + Seal.overhead))
-        let writes = max(1, sealedSmallFrames / perWrite)
+        let perWrite = batched ? max(1, batchBytes / (frameSize + Seal.overhead)) : 1
+        let writes = max(1, (batched ? sealedSmallFrames : sealedSmallFrames / 10) / perWrite)
         let frames = writes * perWrite
         let checksum = Self.assignChecksum(frames: frames)
         var plain: [Double] = []
@@ -67,7 +71,7 @@ extension BenchWire {
                     })
             }
         }
-        let label = "\(frameSize)-byte frames x \(frames), \(perWrite) per write"
+        let label = "\(frameSize)-byte frames x \(frames), " + (batched ? "\(perWrite) per write" : "one write each")
         BenchReport.rate("wire sealed: plain \(label)", amount: Double(frames), seconds: plain, unit: "frames/s")
         for algorithm in SealAlgorithm.allCases {
             let times = sealed[algorithm]!

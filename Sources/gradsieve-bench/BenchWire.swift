@@ -44,7 +44,7 @@ struct BenchWire: ParsableCommand {
     @Option(help: "Small frames batched into writes of this many bytes (the second small-frame figure).")
     var batchBytes: Int = 65_536
 
-    @Option(help: "Sealed part: small frames per run.")
+    @Option(help: "Sealed part: small frames per run when batched (a tenth of them one write each).")
     var sealedSmallFrames: Int = 500_000
 
     @Option(help: "Sealed part: megabytes of 8 MiB frames per run.")

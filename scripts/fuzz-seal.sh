@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Fuzzes SieveSeal's FrameOpener (plain handshake frames, then sealed frames opened and decoded)
+# with libFuzzer: fuzz/SealFuzz.swift says what it checks.
+#
+#   scripts/fuzz-seal.sh [SECONDS] [LIBFUZZER-FLAG...]     (SECONDS defaults to 60)
+#
+# Modeled on scripts/fuzz.sh (which fuzzes SieveWire alone, built from its sources with swiftc).
+# SieveSeal needs swift-crypto, which only SwiftPM builds, so: SwiftPM builds SieveSeal and what
+# it imports (SieveWire, Crypto and BoringSSL) with -sanitize=fuzzer,address into
+# .build-fuzz-seal/spm, and swiftc links fuzz/SealFuzz.swift against those objects (SwiftPM
+# cannot link a libFuzzer executable). The seeds are fuzz/seal-corpus/ (committed; the run
+# works on a copy, so they never grow). Exits non-zero if the fuzzer found a crash.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration="${1:-60}"
+if [[ ! "$duration" =~ ^[0-9]+$ ]] || [ "$duration" -lt 1 ]; then
+  echo "usage: scripts/fuzz-seal.sh [SECONDS] [LIBFUZZER-FLAG...]  (SECONDS: a whole number, at least 1)" >&2
+  exit 2
+fi
+shift $(($# > 0 ? 1 : 0))
+
+swiftc="${SWIFTC:-swiftc}"
+build=.build-fuzz-seal
+spm="$build/spm"
+fuzzer="$build/seal-fuzz"
+seeds=fuzz/seal-corpus
+work="$build/corpus"
+artifacts="$build/artifacts"
+log="$build/fuzz.log"
+mkdir -p "$build"
+
+linker=()
+if command -v ld.lld >/dev/null 2>&1 || [ -x "$(dirname "$(command -v "$swiftc")")/ld.lld" ]; then
+  linker=(-use-ld=lld)
+fi
+
+# The modules under test, instrumented (SwiftPM rebuilds only what changed).
+swift build -c release --target SieveSeal --scratch-path "$spm" -Xswiftc -sanitize=fuzzer,address
+release="$spm/release"
+objects=()
+for target in SieveSeal SieveWire Crypto CryptoBoringWrapper CCryptoBoringSSL CCryptoBoringSSLShims; do
+  while IFS= read -r object; do objects+=("$object"); done < <(find "$release/$target.build" -name '*.o' | sort)
+done
+if [ ! -x "$fuzzer" ] || [ -n "$(find "${objects[@]}" fuzz/SealFuzz.swift -newer "$fuzzer" | head -n 1)" ]; then
+  echo "linking $fuzzer"
+  "$swiftc" -O -g -sanitize=fuzzer,address -parse-as-library -module-name SealFuzz "${linker[@]}" \
+    -I "$release/Modules" fuzz/SealFuzz.swift "${objects[@]}" -o "$fuzzer"
+fi
+
+rm -rf "$work" "$artifacts"
+mkdir -p "$artifacts"
+cp -R "$seeds" "$work"
+
+export SWIFT_BACKTRACE=enable=no
+echo "fuzzing for $duration s; the libFuzzer log is $log"
+status=0
+"$fuzzer" -max_total_time="$duration" -print_final_stats=1 -timeout=10 -max_len=8192 \
+  -artifact_prefix="$artifacts/" "$@" "$work" >"$log" 2>&1 || status=$?
+
+executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+coverage=$(grep -E '^#[0-9]+' "$log" | grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*/[0-9a-zA-Z]*' | tail -n 1 || true)
+echo "executions: ${executions:-unknown} (${speed:-?}/s) in $duration s"
+echo "coverage:   ${coverage:-unknown} (cov = edges, ft = features, corp = working corpus)"
+echo "corpus:     $(find "$work" -type f | wc -l) inputs in $work (seeds: $(find "$seeds" -type f | wc -l))"
+
+crashes=$(find "$artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | sort)
+if [ -n "$crashes" ]; then
+  echo "FOUND: libFuzzer saved these inputs (replay one with: $fuzzer FILE):"
+  echo "$crashes"
+  grep -E 'seal fuzz finding|Swift runtime failure|ERROR: (AddressSanitizer|libFuzzer)' "$log" | head -n 5 || true
+  exit 1
+fi
+if [ "$status" -ne 0 ]; then
+  echo "the fuzzer exited with status $status and saved no input; see $log" >&2
+  tail -n 20 "$log" >&2
+  exit "$status"
+fi
+echo "no crash"
