@@ -1,5 +1,6 @@
 import SieveCore
 import Logging
+import SieveSeal
 import SieveUV
 import SieveWire
 #if canImport(Glibc)
@@ -15,6 +16,8 @@ public final class CoordinatorService {
     private let ticker: LoopTimer
     private var signals: [SignalWatcher] = []
     private var links: [ConnectionID: FrameLink] = [:]
+    /// The memory every link seals its frames in (all on this loop; docs/protocol.md section 8).
+    private let sealingScratch = SealingScratch()
     private var nextConnection: ConnectionID = 1
     private let maximumFrameLength: Int
     private let writeEpoch: (EpochResult) throws -> Void
@@ -154,7 +157,8 @@ public final class CoordinatorService {
     private func accept(_ connection: TCPConnection) {
         let id = nextConnection
         nextConnection += 1
-        let link = FrameLink(connection: connection, maximumFrameLength: maximumFrameLength, sealable: core.configuration.token != nil)
+        let link = FrameLink(connection: connection, maximumFrameLength: maximumFrameLength, sealable: core.configuration.token != nil,
+                             scratch: sealingScratch)
         links[id] = link
         connection.onRead = { [unowned self] bytes in
             link.receive(bytes, deliver: { message, requestID in

@@ -17,9 +17,14 @@ final class FrameLink {
     private var opener: FrameOpener?
     /// Seals what the link sends once the handshake has given it keys.
     private var sealer: FrameSealer?
+    /// Memory for sealing, shared by the links of one loop (`SealingScratch`).
+    private let scratch: SealingScratch
 
-    init(connection: TCPConnection, maximumFrameLength: Int, sealable: Bool = false) {
+    /// `sealable`: the cluster has a token, so the link will be sealed after the handshake;
+    /// `scratch`: the sealing memory of the service's loop, shared by its links.
+    init(connection: TCPConnection, maximumFrameLength: Int, sealable: Bool = false, scratch: SealingScratch = SealingScratch()) {
         self.connection = connection
+        self.scratch = scratch
         decoder = FrameDecoder(maximumFrameLength: maximumFrameLength)
         if sealable { opener = FrameOpener(maximumFrameLength: maximumFrameLength) }
         // Reads go straight into the decoder's (or the opener's) buffer: a large frame is never
@@ -71,7 +76,7 @@ final class FrameLink {
             return
         }
         do {
-            connection.write(try sealer!.seal(message, requestID: requestID))
+            try sealer!.seal(message, requestID: requestID, using: scratch) { connection.write($0) }
         } catch {
             // Every counter used (2^64 frames): nothing more may be sealed with this key.
             failed = true

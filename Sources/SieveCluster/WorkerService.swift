@@ -1,5 +1,6 @@
 import SieveCore
 import Logging
+import SieveSeal
 import SieveData
 import SieveUV
 import SieveWire
@@ -15,6 +16,8 @@ public final class WorkerService {
     private let endpoint: Endpoint
     private let logger: Logger
     private var link: FrameLink?
+    /// The memory the link seals its frames in, kept across reconnects.
+    private let sealingScratch = SealingScratch()
     private var heartbeat: LoopTimer?
     private var retryTimer: LoopTimer?
     private var pool: SignalSource?
@@ -86,7 +89,8 @@ public final class WorkerService {
     private func attach(_ connection: TCPConnection) {
         retryTimer?.close()
         retryTimer = nil
-        let link = FrameLink(connection: connection, maximumFrameLength: Wire.defaultMaximumFrameLength, sealable: core.token != nil)
+        let link = FrameLink(connection: connection, maximumFrameLength: Wire.defaultMaximumFrameLength, sealable: core.token != nil,
+                             scratch: sealingScratch)
         self.link = link
         connection.onRead = { [unowned self] bytes in
             link.receive(bytes, deliver: { message, requestID in

@@ -13,13 +13,15 @@ import SieveWire
 ///   a `FrameOpener`, opens each sealed frame and decodes it with a `FrameDecoder`; plain reads
 ///   into the `FrameDecoder` as the cluster does today.
 /// - 8 MiB `scores` frames (1,048,576 values): plain as `FrameLink` sends them (a vectored write
-///   of the header and the values array); sealed: encoded into one buffer, sealed, written.
+///   of the header and the values array); sealed as `FrameLink` seals: encoded into one buffer,
+///   sealed, written, both buffers kept between frames (`SealingScratch`).
 /// And the CPU of sealing and opening alone (no sockets, one thread): per 37-byte frame, and
 /// per 8 MiB frame as GB/s.
 extension BenchWire {
-    func sealed() throws {
+    func sealed(cpuOnly: Bool = false) throws {
         let keys = SessionKeys.derive(secret: Array("bench token".utf8), challenge: Array(repeating: 1, count: 32),
                                       workerNonce: Array(repeating: 2, count: 32))
+        guard !cpuOnly else { return try sealedCPU(keys) }
         try sealedSmall(keys, batched: false)
         try sealedSmall(keys, batched: true)
         try sealedLarge(keys)
@@ -98,13 +100,15 @@ extension BenchWire {
             for algorithm in SealAlgorithm.allCases {
                 var sealer = FrameSealer(key: keys.sendingKey(for: .worker), algorithm: algorithm)
                 var sealedSent = 0
+                let scratch = SealingScratch()
                 let receiver = WireTransfer.Receiver.sealed(
                     checksum: checksum, key: keys.receivingKey(for: .coordinator), algorithm: algorithm)
                 sealed[algorithm, default: []].append(
                     try WireTransfer.run(totalBytes: frames * (frameSize + Seal.overhead), receiver: receiver) {
                         guard sealedSent < frames else { return nil }
                         sealedSent += 1
-                        return .contiguous(try! sealer.seal(message, requestID: UInt32(sealedSent)))
+                        // As FrameLink seals: encoded and sealed in memory kept between frames.
+                        return .contiguous(try! sealer.seal(message, requestID: UInt32(sealedSent), using: scratch) { $0 })
                     })
             }
         }
@@ -119,19 +123,27 @@ extension BenchWire {
         }
     }
 
-    /// Sealing and opening alone: the sealer's `seal` of an encoded frame, and the opener's
-    /// `withNextFrame` of a sealed one (the copy into the opener's buffer included).
+    /// Sealing and opening alone, on one thread: the sealer's `seal(_:requestID:using:_:)` of a
+    /// message, as `FrameLink` seals (encoding included, in memory kept between frames), and the
+    /// opener's `withNextFrame` of a sealed frame (the copy into the opener's buffer included).
     private func sealedCPU(_ keys: SessionKeys) throws {
-        let small = Self.assign(5).encoded(requestID: 5)
-        let large = Self.largeScores(values: 1 << 20).encoded(requestID: 1)
-        for (frame, count, label) in [(small, 100_000, "\(small.count)-byte frame"), (large, 20, "\(large.count / 1024) KiB frame")] {
+        let small = Self.assign(5)
+        let large = Self.largeScores(values: 1 << 20)
+        for (message, count) in [(small, 100_000), (large, 20)] {
+            let size = message.encoded(requestID: 5).count
+            let label = size < 1024 ? "\(size)-byte frame" : "\(size / 1024) KiB frame"
             for algorithm in SealAlgorithm.allCases {
                 var sealTimes: [Double] = [], openTimes: [Double] = []
                 for _ in 0..<repeats {
                     var sealer = FrameSealer(key: keys.sendingKey(for: .worker), algorithm: algorithm)
-                    var records: [[UInt8]] = []
-                    records.reserveCapacity(count)
-                    sealTimes.append(BenchClock.time { for _ in 0..<count { records.append(try! sealer.seal(frame)) } } / Double(count))
+                    let scratch = SealingScratch()
+                    var total = 0
+                    sealTimes.append(BenchClock.time {
+                        for _ in 0..<count { total &+= try! sealer.seal(message, requestID: 5, using: scratch) { $0.count } }
+                    } / Double(count))
+                    // The frames to open: sealed again from counter 0, outside the timing.
+                    var again = FrameSealer(key: keys.sendingKey(for: .worker), algorithm: algorithm)
+                    let records = (0..<count).map { _ in try! again.seal(message, requestID: 5, using: scratch) { $0 } }
                     var opener = FrameOpener(algorithm: algorithm)
                     opener.startOpening(key: keys.receivingKey(for: .coordinator))
                     var opened = 0
@@ -141,15 +153,17 @@ extension BenchWire {
                             opened += try opener.withNextFrame { $0.count } ?? 0
                         }
                     } / Double(count))
-                    guard opened == count * frame.count else { throw WireTransfer.Failure(description: "opened \(opened) bytes") }
+                    guard opened == count * size, total == count * (size + Seal.overhead) else {
+                        throw WireTransfer.Failure(description: "sealed \(total), opened \(opened) bytes")
+                    }
                 }
-                if frame.count < 1024 {
+                if size < 1024 {
                     BenchReport.result("seal cpu: \(algorithm.rawValue) seal \(label)", best: 1e9 * sealTimes.min()!,
                                        median: 1e9 * BenchClock.median(sealTimes), unit: "ns/frame")
                     BenchReport.result("seal cpu: \(algorithm.rawValue) open \(label)", best: 1e9 * openTimes.min()!,
                                        median: 1e9 * BenchClock.median(openTimes), unit: "ns/frame")
                 } else {
-                    let gigabytes = Double(frame.count) / 1e9
+                    let gigabytes = Double(size) / 1e9
                     BenchReport.result("seal cpu: \(algorithm.rawValue) seal \(label)", best: gigabytes / sealTimes.min()!,
                                        median: gigabytes / BenchClock.median(sealTimes), unit: "GB/s")
                     BenchReport.result("seal cpu: \(algorithm.rawValue) open \(label)", best: gigabytes / openTimes.min()!,

@@ -53,7 +53,7 @@ struct BenchWire: ParsableCommand {
     @Option(help: "Runs of each measurement.")
     var repeats: Int = 3
 
-    @Option(help: "Which measurements, comma-separated: large, small (one write per frame), batched, codec (no sockets), sealed (sealed frames against plain, both AEADs).")
+    @Option(help: "Which measurements, comma-separated: large, small (one write per frame), batched, codec (no sockets), sealed (sealed frames against plain, both AEADs), sealed-cpu (sealing and opening alone).")
     var parts: String = "large,small,batched"
 
     func run() throws {
@@ -67,6 +67,7 @@ struct BenchWire: ParsableCommand {
         if chosen.contains("batched") { try small(batched: true) }
         if chosen.contains("codec") { try codec() }
         if chosen.contains("sealed") { try sealed() }
+        if chosen.contains("sealed-cpu") { try sealed(cpuOnly: true) }
     }
 
     private func large(values count: Int) throws {

@@ -276,6 +276,24 @@ final class SealTests: XCTestCase {
         }
     }
 
+    func testSealingInScratchMemoryGivesTheSameBytesAndKeepsOnlyModestBuffers() throws {
+        var direct = Self.keys.sealer(for: .worker)
+        var scratched = Self.keys.sealer(for: .worker)
+        let scratch = SealingScratch()
+        for (index, message) in Self.messages.enumerated() {
+            let expected = try direct.seal(message, requestID: UInt32(index))
+            let got = try scratched.seal(message, requestID: UInt32(index), using: scratch) { $0 }
+            XCTAssertEqual(got, expected)
+        }
+        XCTAssertEqual(direct.nextCounter, scratched.nextCounter)
+        // A frame above the retained size is sealed, and its buffers are given back.
+        let huge = Message.weights(Weights(version: 1, epoch: 1, values: [Double](repeating: 0.5, count: (17 << 20) / 8)))
+        let count = try scratched.seal(huge, requestID: 0, using: scratch) { $0.count }
+        XCTAssertEqual(count, huge.encoded().count + Seal.overhead)
+        XCTAssertLessThanOrEqual(scratch.plain.capacity, SealingScratch.retainedCapacity)
+        XCTAssertLessThanOrEqual(scratch.sealed.capacity, SealingScratch.retainedCapacity)
+    }
+
     func testLargeFrameRoundTrip() throws {
         let values = (0..<(1 << 20)).map { Double($0) * 0.5 }
         let message = Message.scores(ShardScores(epoch: 2, shard: 1, attempt: 0, rowStart: 0, rowCount: UInt32(values.count / 4),
