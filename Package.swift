@@ -12,12 +12,6 @@ import PackageDescription
 // Linux only (Debian's libuv1-dev and libopenblas-dev; SievePolicy imports Glibc), so no
 // platforms line: macOS is not a supported platform.
 
-/// Swift 6 language mode, complete concurrency checking: the targets below the cluster, their
-/// tests, and the integration tests.
-/// SieveCluster, SievePolicy and gradsieve stay in the package's Swift 5 mode until the
-/// coordinator core is split (issue 13).
-let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
-
 let package = Package(
     name: "gradsieve",
     products: [
@@ -40,16 +34,16 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "SieveWire", swiftSettings: swift6),
-        .target(name: "SieveUV", dependencies: ["CLibUV"], swiftSettings: swift6),
+        .target(name: "SieveWire"),
+        .target(name: "SieveUV", dependencies: ["CLibUV"]),
         // -O even in debug builds: the selection loops (facility location above all) are too slow
         // unoptimized for the test suite, which runs in debug.
         // The row kernels' AVX2 and portable paths (per-function target attributes, picked at run
         // time), optimized even in debug builds for the same reason.
         .target(name: "CSieveKernels", cSettings: [.unsafeFlags(["-O2"])]),
-        .target(name: "SieveKernels", dependencies: ["CSieveKernels"], swiftSettings: swift6 + [.unsafeFlags(["-O"])]),
-        .target(name: "SieveData", dependencies: ["SieveKernels"], swiftSettings: swift6),
-        .target(name: "SieveSelect", dependencies: ["SieveKernels"], swiftSettings: swift6 + [.unsafeFlags(["-O"])]),
+        .target(name: "SieveKernels", dependencies: ["CSieveKernels"], swiftSettings: [.unsafeFlags(["-O"])]),
+        .target(name: "SieveData", dependencies: ["SieveKernels"]),
+        .target(name: "SieveSelect", dependencies: ["SieveKernels"], swiftSettings: [.unsafeFlags(["-O"])]),
         // Optimized even in debug test builds: training runs inside the tests.
         .target(
             name: "SievePolicy",
@@ -63,8 +57,7 @@ let package = Package(
             dependencies: [
                 "SieveWire", "SieveSelect", "SievePolicy",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            swiftSettings: swift6
+            ]
         ),
         .target(
             name: "SieveCluster",
@@ -89,15 +82,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "SieveWireTests", dependencies: ["SieveWire"], swiftSettings: swift6),
-        .testTarget(name: "SieveUVTests", dependencies: ["SieveUV", "CLibUV"], swiftSettings: swift6),
-        .testTarget(name: "SieveKernelsTests", dependencies: ["SieveKernels"], swiftSettings: swift6),
-        .testTarget(name: "SieveDataTests", dependencies: ["SieveData", "SieveKernels"], swiftSettings: swift6),
-        .testTarget(name: "SieveSelectTests", dependencies: ["SieveSelect", "SieveKernels"], swiftSettings: swift6),
+        .testTarget(name: "SieveWireTests", dependencies: ["SieveWire"]),
+        .testTarget(name: "SieveUVTests", dependencies: ["SieveUV", "CLibUV"]),
+        .testTarget(name: "SieveKernelsTests", dependencies: ["SieveKernels"]),
+        .testTarget(name: "SieveDataTests", dependencies: ["SieveData", "SieveKernels"]),
+        .testTarget(name: "SieveSelectTests", dependencies: ["SieveSelect", "SieveKernels"]),
         .testTarget(
             name: "SieveCoreTests",
-            dependencies: ["SieveCore", "SievePolicy", "SieveSelect", "SieveWire"],
-            swiftSettings: swift6
+            dependencies: ["SieveCore", "SievePolicy", "SieveSelect", "SieveWire"]
         ),
         .testTarget(
             name: "SieveClusterTests",
@@ -107,9 +99,8 @@ let package = Package(
         // The two executables are dependencies so that they are built: the tests run them.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SieveData", "SieveSelect", "SieveWire", "gradsieve", "gradsieve-bench"],
-            swiftSettings: swift6
+            dependencies: ["SieveData", "SieveSelect", "SieveWire", "gradsieve", "gradsieve-bench"]
         ),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -17,8 +17,8 @@ public final class CoordinatorService {
     private var links: [ConnectionID: FrameLink] = [:]
     private var nextConnection: ConnectionID = 1
     private let maximumFrameLength: Int
-    private let writeEpoch: (EpochResult) throws -> Void
-    private let finalGreedy: (FinalGreedyRequest) throws -> GreedyOutcome
+    private let writeEpoch: @Sendable (EpochResult) throws -> Void
+    private let finalGreedy: @Sendable (FinalGreedyRequest) throws -> GreedyOutcome
     private let journal: (JournalRecord, _ sync: Bool) throws -> Void
     private let syncJournal: () throws -> Void
     /// Deferred journal records written but not yet synced, and the turn-end timer that syncs them.
@@ -31,7 +31,7 @@ public final class CoordinatorService {
     /// Follow mode: where the trainer writes epochs, and how an epoch's data is opened and
     /// checked (off the loop) into the shape the core needs.
     public var follow: FollowSource?
-    public var openEpoch: ((Int) throws -> PoolShape)?
+    public var openEpoch: (@Sendable (Int) throws -> PoolShape)?
     private var watcher: FileWatcher?
     private var openingEpoch: Int?
     /// Where to keep Prometheus metrics (rewritten at most once a second, and at the end).
@@ -48,10 +48,10 @@ public final class CoordinatorService {
     /// Binds `endpoint` at once, so `port` is known before `run()` (and a taken port fails here).
     public init(configuration: RunConfiguration, shape: PoolShape, endpoint: Endpoint, logger: Logger,
                 maximumFrameLength: Int = Wire.defaultMaximumFrameLength, initialWeights: [Float]? = nil,
-                finalGreedy: @escaping (FinalGreedyRequest) throws -> GreedyOutcome,
+                finalGreedy: @escaping @Sendable (FinalGreedyRequest) throws -> GreedyOutcome,
                 journal: @escaping (JournalRecord, _ sync: Bool) throws -> Void,
                 syncJournal: @escaping () throws -> Void,
-                writeEpoch: @escaping (EpochResult) throws -> Void) throws {
+                writeEpoch: @escaping @Sendable (EpochResult) throws -> Void) throws {
         loop = try EventLoop()
         core = initialWeights.map { CoordinatorCore(configuration: configuration, shape: shape, initialWeights: $0) }
             ?? CoordinatorCore(configuration: configuration, shape: shape)

@@ -54,9 +54,10 @@ public struct RunOutput: Sendable {
                 let formatted = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: count)
                 formatted.initialize(repeating: [])
                 defer { formatted.deinitialize().deallocate() }
+                let slots = PieceSlots(pointer: formatted)
                 DispatchQueue.concurrentPerform(iterations: count) { index in
                     let start = (first + index) * Self.scoresPieceRows
-                    formatted[index] = scoresBytes(result, rows: start..<min(start + Self.scoresPieceRows, ids.count))
+                    slots.pointer[index] = scoresBytes(result, rows: start..<min(start + Self.scoresPieceRows, ids.count))
                 }
                 for piece in formatted { try piece.withUnsafeBytes { try emit($0) } }
             }
@@ -148,4 +149,11 @@ public struct RunOutput: Sendable {
 public struct OutputError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// The formatted pieces of one batch of scores.jsonl. `@unchecked Sendable` holds because each
+/// iteration of `concurrentPerform` writes only its own slot, and the buffer is read only after
+/// `concurrentPerform` returned and freed only after that.
+private struct PieceSlots: @unchecked Sendable {
+    let pointer: UnsafeMutableBufferPointer<[UInt8]>
 }
