@@ -132,8 +132,11 @@ public final class CoordinatorService {
 
     /// Opens the awaited epoch's data once the trainer has marked it COMPLETE.
     private func checkFollow() {
-        guard let follow, let openEpoch, openingEpoch == nil, outcome == nil,
-              let epoch = core.awaitedEpoch, follow.isComplete(epoch) else { return }
+        guard let follow, let openEpoch, openingEpoch == nil, outcome == nil, let epoch = core.awaitedEpoch else { return }
+        guard follow.isComplete(epoch) else {
+            if follow.isDone { apply(core.handle(.trainerDone)) }
+            return
+        }
         openingEpoch = epoch
         logger.info("epoch \(epoch): the trainer's data is complete; opening \(follow.epochDirectory(epoch))")
         loop.runInBackground({ Result { try openEpoch(epoch) } }, completion: { [unowned self] result in

@@ -47,6 +47,7 @@ struct RunSetup {
         configuration.token = try TokenFile.read(options.tokenFile)
         configuration.maxConnections = options.maxConnections
         configuration.follow = options.follow
+        configuration.joinTimeoutMillis = options.joinTimeout.map { UInt64($0 * 1000) }
         shape = PoolShape(rows: ids.count, validationRows: pool?.validationRowCount ?? 0,
                           dimension: pool?.dimension ?? 0, rewardEpochs: pool?.rewardEpochs ?? 0,
                           fingerprint: pool?.fingerprint ?? follow!.fingerprint)

@@ -49,6 +49,13 @@ public struct CoordinatorCore {
     var epochStartedAt: UInt64 = 0
     var lastEpoch = 0
     var draining = false
+    /// The first tick's time: the run starts there (and, on resume, may end there).
+    var startedAt: UInt64?
+    /// When the coordinator began to wait for what it waits for now, and last said so.
+    var waitingSince: UInt64 = 0
+    var lastWaitNotice: UInt64 = 0
+    /// Follow mode: the trainer wrote DONE.
+    var trainerDone = false
 
     enum Stage: Equatable {
         case waitingForWorkers
@@ -131,7 +138,9 @@ public struct CoordinatorCore {
             disconnected(id, &out)
         case let .tick(nowMillis):
             now = nowMillis
+            if startedAt == nil { start(&out) }
             checkTimeouts(&out)
+            checkWaiting(&out)
         case let .epochWritten(epoch, error):
             epochWritten(epoch, error, &out)
         case let .finalGreedyDone(epoch, result):
@@ -139,6 +148,8 @@ public struct CoordinatorCore {
         case let .dataArrived(epoch, shape):
             arrived[epoch] = shape
             if stage == .waitingForData(epoch: epoch) { startFollowedEpoch(epoch, &out) }
+        case .trainerDone:
+            trainerIsDone(&out)
         }
         checkDrained(&out)
         return out

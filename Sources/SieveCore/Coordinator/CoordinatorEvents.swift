@@ -15,6 +15,8 @@ public enum CoordinatorEvent: Sendable {
     case epochWritten(epoch: Int, error: String?)
     /// Follow mode: the trainer finished writing this epoch's data, which opened with `shape`.
     case dataArrived(epoch: Int, shape: PoolShape)
+    /// Follow mode: the trainer wrote `DATA/epochs/DONE`; no epoch after the ones written comes.
+    case trainerDone
     /// The shell ran GreeDi's second round for the epoch.
     case finalGreedyDone(epoch: Int, result: Result<GreedyOutcome, WorkerFailure>)
 }
