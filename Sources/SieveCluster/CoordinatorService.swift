@@ -55,6 +55,8 @@ public final class CoordinatorService {
         loop = try EventLoop()
         core = initialWeights.map { CoordinatorCore(configuration: configuration, shape: shape, initialWeights: $0) }
             ?? CoordinatorCore(configuration: configuration, shape: shape)
+        // Selections and optimizer steps run on libuv's thread pool, never on the loop thread.
+        core.offloadsJobs = true
         listener = try TCPListener(loop: loop, endpoint: endpoint)
         ticker = try LoopTimer(loop: loop)
         self.maximumFrameLength = maximumFrameLength
@@ -194,6 +196,10 @@ public final class CoordinatorService {
                 do { try write(result); return nil } catch { return "\(error)" }
             }, completion: { [unowned self] error in
                 self.apply(self.core.handle(.epochWritten(epoch: result.epoch, error: error)))
+            })
+        case let .compute(job):
+            loop.runInBackground({ job.run() }, completion: { [unowned self] result in
+                self.apply(self.core.handle(.computed(id: job.id, result)))
             })
         case let .finalGreedy(request):
             let greedy = finalGreedy

@@ -6,8 +6,10 @@ import Glibc
 /// It is counter based: output i is a 64-bit mix of `key + (i + 1) * γ` (the SplitMix64
 /// construction), and a key is derived by mixing a sequence of integers. So a stream is named by
 /// what it is for — e.g. (seed, rollout purpose, epoch, split, row, rollout) — and gives the same
-/// numbers on every machine, thread and Swift version, whoever asks and in whatever order.
-/// The standard library's generators make no such promise.
+/// integers and uniforms on every machine, thread and Swift version, whoever asks and in
+/// whatever order. The standard library's generators make no such promise. (`nextNormal` goes
+/// through libm's `log` and `cos`, which glibc may pick per CPU: its draws are the same on one
+/// machine and may differ in the last bit elsewhere.)
 public struct RandomStream: RandomNumberGenerator, Sendable {
     private let key: UInt64
     private var counter: UInt64 = 0
@@ -46,6 +48,8 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
     }
 
     /// A standard normal draw (Box–Muller, one of the pair), for initial weights and tests.
+    /// Uses libm (see the type's note): moving it to a portable log/cos would change every
+    /// initial weight, warm start and measured result, so it waits for its own measured step.
     public mutating func nextNormal() -> Double {
         let u1 = 1.0 - nextUnit()  // in (0, 1], so the log is finite
         let u2 = nextUnit()

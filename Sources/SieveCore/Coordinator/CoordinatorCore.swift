@@ -56,6 +56,12 @@ public struct CoordinatorCore {
     var lastWaitNotice: UInt64 = 0
     /// Follow mode: the trainer wrote DONE.
     var trainerDone = false
+    /// Whether jobs (selection, optimizer steps) go to the shell to run off the loop thread
+    /// (`.compute`); false runs them inline, as tests and embedders may.
+    public var offloadsJobs = false
+    var nextJobID: UInt64 = 1
+    /// The job whose result the core waits for.
+    var pendingJob: UInt64?
 
     enum Stage: Equatable {
         case waitingForWorkers
@@ -150,6 +156,8 @@ public struct CoordinatorCore {
             if stage == .waitingForData(epoch: epoch) { startFollowedEpoch(epoch, &out) }
         case .trainerDone:
             trainerIsDone(&out)
+        case let .computed(id, result):
+            jobDone(id, result, &out)
         }
         checkDrained(&out)
         return out
