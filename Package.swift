@@ -3,11 +3,12 @@ import PackageDescription
 
 // Layers (the arrow is "may import"), as docs/architecture.md explains; each target's
 // dependencies below are exactly the modules it imports:
-//   gradsieve (CLI), gradsieve-bench -> SieveCluster -> SieveUV -> CLibUV
-//                                  \-> SieveWire
-//                                  \-> SieveSelect -> SieveKernels -> CSieveKernels
-//                                  \-> SieveData   -> SieveKernels (SplitMix64 only)
-//                                  \-> SievePolicy -> COpenBLAS
+//   gradsieve (CLI), gradsieve-bench -> SieveCluster -> SieveCore (pure) -> SieveWire, SieveSelect, SievePolicy, Crypto
+//                                                   \-> SieveUV -> CLibUV
+//                                                   \-> SieveWire
+//                                                   \-> SieveSelect -> SieveKernels -> CSieveKernels
+//                                                   \-> SieveData   -> SieveKernels (SplitMix64 only)
+//                                                   \-> SievePolicy -> COpenBLAS, SieveKernels (SplitMix64 only)
 //
 // Linux only (Debian's libuv1-dev and libopenblas-dev; SievePolicy imports Glibc), so no
 // platforms line: macOS is not a supported platform.
@@ -47,7 +48,7 @@ let package = Package(
         // Optimized even in debug test builds: training runs inside the tests.
         .target(
             name: "SievePolicy",
-            dependencies: ["COpenBLAS"],
+            dependencies: ["COpenBLAS", "SieveKernels"],
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
         // The cluster's logic, pure: the coordinator and worker cores, scheduling, the methods,
@@ -93,7 +94,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SieveClusterTests",
-            dependencies: ["SieveCluster", "SieveCore", "SieveData", "SievePolicy", "SieveSelect", "SieveWire"]
+            dependencies: ["SieveCluster", "SieveCore", "SieveData", "SievePolicy", "SieveWire"]
         ),
         .testTarget(name: "SievePolicyTests", dependencies: ["SievePolicy"]),
         // The two executables are dependencies so that they are built: the tests run them.

@@ -39,16 +39,21 @@ for index in "${!configs[@]}"; do
     for side in old new; do
       binary=$old; [ "$side" = new ] && binary=$new
       # shellcheck disable=SC2086
-      "$binary" select --data "$pool" --workers "$workers" --shard-rows 256 --out "$work/$side-$index-$workers" --force $config >/dev/null 2>&1
+      if ! "$binary" select --data "$pool" --workers "$workers" --shard-rows 256 --out "$work/$side-$index-$workers" --force $config >/dev/null 2>"$work/$side.log"; then
+        echo "$side binary failed on: $config"; cat "$work/$side.log"; exit 1
+      fi
     done
     same=yes
+    compared=0
     for file in $(cd "$work/old-$index-$workers" && find . -name 'curriculum.jsonl' -o -name 'scores.jsonl' | sort); do
       cmp -s "$work/old-$index-$workers/$file" "$work/new-$index-$workers/$file" || { same=no; echo "  differs: $file"; }
+      compared=$((compared + 1))
     done
+    [ "$compared" -gt 0 ] || { same=no; echo "  no outputs to compare"; }
     if [ "$(journal_records "$work/old-$index-$workers/journal.gsj")" != "$(journal_records "$work/new-$index-$workers/journal.gsj")" ]; then
       same=no; echo "  differs: the journal's records"
     fi
-    echo "$config --workers $workers: identical=$same"
+    echo "$config --workers $workers: identical=$same ($compared files and the journal)"
     [ "$same" = yes ] || status=1
   done
 done

@@ -1,3 +1,4 @@
+import SieveKernels
 import Glibc
 
 /// A small, fully specified random generator for everything the policy draws: task operands,
@@ -56,14 +57,10 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
         return (-2.0 * log(u1)).squareRoot() * cos(2.0 * Double.pi * u2)
     }
 
-    /// A bijective 64-bit mixer (the SplitMix64 finalizer); also used alone as a hash.
+    /// A bijective 64-bit mixer (the SplitMix64 finalizer, `SplitMix64.mix`); also used alone as
+    /// a hash.
     @inline(__always)
-    public static func mix(_ value: UInt64) -> UInt64 {
-        var z = value
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public static func mix(_ value: UInt64) -> UInt64 { SplitMix64.mix(value) }
 }
 
 /// What a stream is for; mixed into its key so streams of different purposes never coincide.
