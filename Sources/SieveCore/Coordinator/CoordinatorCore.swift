@@ -17,6 +17,9 @@ public struct CoordinatorCore {
     var now: UInt64 = 0
     var peers: [ConnectionID: Peer] = [:]
     var nextWorkerID: UInt32 = 1
+    /// Ids of welcomed connections that left before they were ready (refused, lost): the next
+    /// welcome takes the lowest, so a refused worker does not use up an id.
+    var freeWorkerIDs: [UInt32] = []
     var nextRequestID: UInt32 = 1
     var stage: Stage = .waitingForWorkers
     var workersSeen: [String] = []
