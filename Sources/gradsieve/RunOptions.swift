@@ -77,6 +77,9 @@ struct RunOptions: ParsableArguments {
     /// The epochs to run: `--epochs`, else 1, else (follow mode) until the trainer is done.
     var epochs: Int { epochsOption ?? (follow ? Int.max : 1) }
 
+    @Option(help: "Per-row score files of each epoch: jsonl (scores.jsonl), npy (scores.npy, the same table as a NumPy structured array), both, or none.")
+    var scoresFormat: String = "jsonl"
+
     @Option(help: "Fail the run when its workers have not all joined after this many seconds (default: wait for ever, saying every 10 s what it waits for).")
     var joinTimeout: Double?
 
@@ -127,6 +130,9 @@ struct RunOptions: ParsableArguments {
         guard shardRows > 0 else { throw ValidationError("--shard-rows must be positive, not \(shardRows)") }
         guard validationShardRows > 0 else { throw ValidationError("--validation-shard-rows must be positive") }
         guard epochs > 0 else { throw ValidationError("--epochs must be positive, not \(epochs)") }
+        guard ScoresFormat(rawValue: scoresFormat) != nil else {
+            throw ValidationError("--scores-format \(scoresFormat) is not one of \(ScoresFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         if let joinTimeout { guard joinTimeout > 0 else { throw ValidationError("--join-timeout must be positive, not \(joinTimeout)") } }
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format \(logFormat) is not text or json") }
         guard !(resume && force) else { throw ValidationError("--resume and --force contradict each other: pick one") }

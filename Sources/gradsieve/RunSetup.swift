@@ -16,7 +16,7 @@ struct RunSetup {
     let follow: FollowSource?
     var configuration: RunConfiguration
     let shape: PoolShape
-    let output: RunOutput
+    var output: RunOutput
     /// The journal records of the attempt being resumed (empty for a fresh run).
     let restored: [JournalRecord]
     let journalLength: Int
@@ -37,6 +37,7 @@ struct RunSetup {
             ids = opened.ids
         }
         output = RunOutput(directory: options.out, ids: ids)
+        output.scoresFormat = ScoresFormat(rawValue: options.scoresFormat)!
         configuration = RunConfiguration(
             method: options.selectionMethod, parameters: options.methodParameters, epochs: options.epochs, expectWorkers: expectWorkers,
             shardRows: options.shardRows, validationShardRows: options.validationShardRows,
