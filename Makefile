@@ -40,6 +40,7 @@ PYTHON_TEST_PINS = torch==2.13.0+cpu transformers==5.25.0 trl==1.16.0 peft==0.21
 # Swift unit and multi-process tests, the deploy/ checks, and the Python companion's tests
 # (including the ones that run the real binary, and a tiny Llama trained with TRL on CPU).
 test: setup
+	python3 scripts/check-imports.py
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	bash scripts/check-deploy.sh

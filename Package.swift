@@ -3,21 +3,16 @@ import PackageDescription
 
 // Layers (the arrow is "may import"), as docs/architecture.md explains; each target's
 // dependencies below are exactly the modules it imports:
-//   gradsieve (CLI), gradsieve-bench -> SieveCluster -> SieveUV -> CLibUV
-//                                  \-> SieveWire
-//                                  \-> SieveSeal   -> SieveWire, Crypto (swift-crypto)
-//                                  \-> SieveSelect -> SieveKernels -> CSieveKernels
-//                                  \-> SieveData   -> SieveKernels (SplitMix64 only)
-//                                  \-> SievePolicy -> COpenBLAS
+//   gradsieve (CLI), gradsieve-bench -> SieveCluster -> SieveCore (pure) -> SieveWire, SieveSelect, SievePolicy, Crypto
+//                                                   \-> SieveUV -> CLibUV
+//                                                   \-> SieveWire
+//                                                   \-> SieveSeal (pure) -> SieveWire, Crypto; the cores import it too
+//                                                   \-> SieveSelect -> SieveKernels -> CSieveKernels
+//                                                   \-> SieveData   -> SieveKernels (SplitMix64 only)
+//                                                   \-> SievePolicy -> COpenBLAS, SieveKernels (SplitMix64 only)
 //
 // Linux only (Debian's libuv1-dev and libopenblas-dev; SievePolicy imports Glibc), so no
 // platforms line: macOS is not a supported platform.
-
-/// Swift 6 language mode, complete concurrency checking: the targets below the cluster, their
-/// tests, and the integration tests.
-/// SieveCluster, SievePolicy and gradsieve stay in the package's Swift 5 mode until the
-/// coordinator core is split (issue 13).
-let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
     name: "gradsieve",
@@ -41,26 +36,22 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "SieveWire", swiftSettings: swift6),
+        .target(name: "SieveWire"),
         // Sealed frames after the cluster token's handshake: key derivation, sealer, opener.
-        .target(
-            name: "SieveSeal",
-            dependencies: ["SieveWire", .product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: swift6
-        ),
-        .target(name: "SieveUV", dependencies: ["CLibUV"], swiftSettings: swift6),
+        .target(name: "SieveSeal", dependencies: ["SieveWire", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "SieveUV", dependencies: ["CLibUV"]),
         // -O even in debug builds: the selection loops (facility location above all) are too slow
         // unoptimized for the test suite, which runs in debug.
         // The row kernels' AVX2 and portable paths (per-function target attributes, picked at run
         // time), optimized even in debug builds for the same reason.
         .target(name: "CSieveKernels", cSettings: [.unsafeFlags(["-O2"])]),
-        .target(name: "SieveKernels", dependencies: ["CSieveKernels"], swiftSettings: swift6 + [.unsafeFlags(["-O"])]),
-        .target(name: "SieveData", dependencies: ["SieveKernels"], swiftSettings: swift6),
-        .target(name: "SieveSelect", dependencies: ["SieveKernels"], swiftSettings: swift6 + [.unsafeFlags(["-O"])]),
+        .target(name: "SieveKernels", dependencies: ["CSieveKernels"], swiftSettings: [.unsafeFlags(["-O"])]),
+        .target(name: "SieveData", dependencies: ["SieveKernels"]),
+        .target(name: "SieveSelect", dependencies: ["SieveKernels"], swiftSettings: [.unsafeFlags(["-O"])]),
         // Optimized even in debug test builds: training runs inside the tests.
         .target(
             name: "SievePolicy",
-            dependencies: ["COpenBLAS"],
+            dependencies: ["COpenBLAS", "SieveKernels"],
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
         // The cluster's logic, pure: the coordinator and worker cores, scheduling, the methods,
@@ -70,8 +61,7 @@ let package = Package(
             dependencies: [
                 "SieveWire", "SieveSeal", "SieveSelect", "SievePolicy",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            swiftSettings: swift6
+            ]
         ),
         .target(
             name: "SieveCluster",
@@ -96,32 +86,26 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "SieveWireTests", dependencies: ["SieveWire"], swiftSettings: swift6),
-        .testTarget(
-            name: "SieveSealTests",
-            dependencies: ["SieveSeal", "SieveWire", .product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: swift6
-        ),
-        .testTarget(name: "SieveUVTests", dependencies: ["SieveUV", "CLibUV"], swiftSettings: swift6),
-        .testTarget(name: "SieveKernelsTests", dependencies: ["SieveKernels"], swiftSettings: swift6),
-        .testTarget(name: "SieveDataTests", dependencies: ["SieveData", "SieveKernels"], swiftSettings: swift6),
-        .testTarget(name: "SieveSelectTests", dependencies: ["SieveSelect", "SieveKernels"], swiftSettings: swift6),
+        .testTarget(name: "SieveWireTests", dependencies: ["SieveWire"]),
+        .testTarget(name: "SieveSealTests", dependencies: ["SieveSeal", "SieveWire", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "SieveUVTests", dependencies: ["SieveUV", "CLibUV"]),
+        .testTarget(name: "SieveKernelsTests", dependencies: ["SieveKernels"]),
+        .testTarget(name: "SieveDataTests", dependencies: ["SieveData", "SieveKernels"]),
+        .testTarget(name: "SieveSelectTests", dependencies: ["SieveSelect", "SieveKernels"]),
         .testTarget(
             name: "SieveCoreTests",
-            dependencies: ["SieveCore", "SievePolicy", "SieveSeal", "SieveSelect", "SieveWire"],
-            swiftSettings: swift6
+            dependencies: ["SieveCore", "SievePolicy", "SieveSeal", "SieveSelect", "SieveWire"]
         ),
         .testTarget(
             name: "SieveClusterTests",
-            dependencies: ["SieveCluster", "SieveCore", "SieveData", "SievePolicy", "SieveSelect", "SieveWire"]
+            dependencies: ["SieveCluster", "SieveCore", "SieveData", "SievePolicy", "SieveWire"]
         ),
         .testTarget(name: "SievePolicyTests", dependencies: ["SievePolicy"]),
         // The two executables are dependencies so that they are built: the tests run them.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SieveData", "SieveSelect", "SieveWire", "gradsieve", "gradsieve-bench"],
-            swiftSettings: swift6
+            dependencies: ["SieveData", "SieveSelect", "SieveWire", "gradsieve", "gradsieve-bench"]
         ),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -18,8 +18,9 @@
 //       total = (t[0] + t[2]) + (t[1] + t[3])
 //
 // So a row's result depends only on the row and the reference, never on the machine, the
-// thread or the worker that computed it, and a cluster of mixed CPUs still writes
-// byte-identical curricula.
+// thread or the worker that computed it, and a cluster of mixed CPUs scoring a pool on disk
+// still writes byte-identical curricula. (Live signals are computed through OpenBLAS first,
+// whose kernels differ per CPU: see SievePolicy/BLAS.swift.)
 
 #include "CSieveKernels.h"
 

@@ -20,8 +20,8 @@ public final class CoordinatorService {
     private let sealingScratch = SealingScratch()
     private var nextConnection: ConnectionID = 1
     private let maximumFrameLength: Int
-    private let writeEpoch: (EpochResult) throws -> Void
-    private let finalGreedy: (FinalGreedyRequest) throws -> GreedyOutcome
+    private let writeEpoch: @Sendable (EpochResult) throws -> Void
+    private let finalGreedy: @Sendable (FinalGreedyRequest) throws -> GreedyOutcome
     private let journal: (JournalRecord, _ sync: Bool) throws -> Void
     private let syncJournal: () throws -> Void
     /// Deferred journal records written but not yet synced, and the turn-end timer that syncs them.
@@ -34,7 +34,7 @@ public final class CoordinatorService {
     /// Follow mode: where the trainer writes epochs, and how an epoch's data is opened and
     /// checked (off the loop) into the shape the core needs.
     public var follow: FollowSource?
-    public var openEpoch: ((Int) throws -> PoolShape)?
+    public var openEpoch: (@Sendable (Int) throws -> PoolShape)?
     private var watcher: FileWatcher?
     private var openingEpoch: Int?
     /// Where to keep Prometheus metrics (rewritten at most once a second, and at the end).
@@ -51,13 +51,15 @@ public final class CoordinatorService {
     /// Binds `endpoint` at once, so `port` is known before `run()` (and a taken port fails here).
     public init(configuration: RunConfiguration, shape: PoolShape, endpoint: Endpoint, logger: Logger,
                 maximumFrameLength: Int = Wire.defaultMaximumFrameLength, initialWeights: [Float]? = nil,
-                finalGreedy: @escaping (FinalGreedyRequest) throws -> GreedyOutcome,
+                finalGreedy: @escaping @Sendable (FinalGreedyRequest) throws -> GreedyOutcome,
                 journal: @escaping (JournalRecord, _ sync: Bool) throws -> Void,
                 syncJournal: @escaping () throws -> Void,
-                writeEpoch: @escaping (EpochResult) throws -> Void) throws {
+                writeEpoch: @escaping @Sendable (EpochResult) throws -> Void) throws {
         loop = try EventLoop()
         core = initialWeights.map { CoordinatorCore(configuration: configuration, shape: shape, initialWeights: $0) }
             ?? CoordinatorCore(configuration: configuration, shape: shape)
+        // Selections and optimizer steps run on libuv's thread pool, never on the loop thread.
+        core.offloadsJobs = true
         listener = try TCPListener(loop: loop, endpoint: endpoint)
         ticker = try LoopTimer(loop: loop)
         self.maximumFrameLength = maximumFrameLength
@@ -135,8 +137,11 @@ public final class CoordinatorService {
 
     /// Opens the awaited epoch's data once the trainer has marked it COMPLETE.
     private func checkFollow() {
-        guard let follow, let openEpoch, openingEpoch == nil, outcome == nil,
-              let epoch = core.awaitedEpoch, follow.isComplete(epoch) else { return }
+        guard let follow, let openEpoch, openingEpoch == nil, outcome == nil, let epoch = core.awaitedEpoch else { return }
+        guard follow.isComplete(epoch) else {
+            if follow.isDone { apply(core.handle(.trainerDone)) }
+            return
+        }
         openingEpoch = epoch
         logger.info("epoch \(epoch): the trainer's data is complete; opening \(follow.epochDirectory(epoch))")
         loop.runInBackground({ Result { try openEpoch(epoch) } }, completion: { [unowned self] result in
@@ -197,6 +202,10 @@ public final class CoordinatorService {
                 do { try write(result); return nil } catch { return "\(error)" }
             }, completion: { [unowned self] error in
                 self.apply(self.core.handle(.epochWritten(epoch: result.epoch, error: error)))
+            })
+        case let .compute(job):
+            loop.runInBackground({ job.run() }, completion: { [unowned self] result in
+                self.apply(self.core.handle(.computed(id: job.id, result)))
             })
         case let .finalGreedy(request):
             let greedy = finalGreedy

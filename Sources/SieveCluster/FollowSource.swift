@@ -38,6 +38,11 @@ public final class FollowSource: Sendable {
         FileManager.default.fileExists(atPath: epochDirectory(epoch) + "/COMPLETE")
     }
 
+    /// True once the trainer has written `DATA/epochs/DONE`: no epoch after those written comes.
+    public var isDone: Bool {
+        FileManager.default.fileExists(atPath: directory + "/epochs/DONE")
+    }
+
     /// The pool of `epoch`, opened and validated once and kept while that epoch runs.
     public func pool(for epoch: Int, readIDs: Bool = false) throws -> Pool {
         if let pool = opened.withLock({ $0.flatMap { $0.epoch == epoch ? $0.pool : nil } }) { return pool }

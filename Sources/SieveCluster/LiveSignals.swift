@@ -9,6 +9,11 @@ import SievePolicy
 /// of the current weights, `success` the mean reward of its rollouts, `angle` GAIN-RL's angle
 /// concentration. Rollouts are seeded by (seed, epoch, split, problem index, rollout), so a row's signals
 /// never depend on which worker computed them.
+///
+/// `@unchecked Sendable` holds because every stored `var` (the policy, the epoch, the version,
+/// the cache) is read and written only while `lock` is held; a `Policy` is never mutated once
+/// stored here (`update` stores a new one), so a reference taken under the lock may be used
+/// outside it; the `let`s are immutable.
 public final class LiveSignals: SignalSource, @unchecked Sendable {
     public let manifest: LiveManifest
     public let fingerprint: UInt64
@@ -56,8 +61,8 @@ public final class LiveSignals: SignalSource, @unchecked Sendable {
 
     /// New weights (and the epoch whose rollouts the next signals use), from the coordinator.
     public func update(parameters: [Float], version: UInt32, epoch: UInt64) {
-        let next = Policy(config: policy.config, parameters: parameters)
         lock.lock()
+        let next = Policy(config: policy.config, parameters: parameters)
         policy = next
         self.version = version
         self.epoch = epoch
@@ -115,7 +120,8 @@ public final class LiveSignals: SignalSource, @unchecked Sendable {
     }
 
     public func origin(of segment: RowSegment, validation: Bool) -> String {
-        "live policy (\(validation ? "validation" : "train") problems \(segment.row)..<\(segment.row + segment.count), weights version \(version))"
+        let version = lock.withLock { self.version }
+        return "live policy (\(validation ? "validation" : "train") problems \(segment.row)..<\(segment.row + segment.count), weights version \(version))"
     }
 
     /// The signals of a block of problems, computed once per weights version and kept for the

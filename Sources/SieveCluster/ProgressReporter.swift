@@ -27,7 +27,7 @@ final class ProgressReporter {
         let rate = Double(rows) / elapsed
         let text = "epoch \(progress.epoch) \(progress.phase): \(progress.shardsDone)/\(progress.shardsTotal) shards, \(rows) rows, \(Self.format(rate)) rows/s"
         if interactive {
-            fputs("\r\u{1B}[K" + text + (progress.finished ? "\n" : ""), stderr)
+            Self.writeToStandardError("\r\u{1B}[K" + text + (progress.finished ? "\n" : ""))
         } else if progress.finished {
             logger.info("\(text) (\(Self.format(elapsed)) s)")
         }
@@ -42,5 +42,16 @@ final class ProgressReporter {
     static func format(_ value: Double) -> String {
         if value >= 100 { return String(Int(value.rounded())) }
         return String(Double(Int(value * 100)) / 100)
+    }
+
+    /// Straight to file descriptor 2 (C's `stderr` is a global variable Swift 6 refuses to share).
+    static func writeToStandardError(_ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
+            if written <= 0 { return }
+            offset += written
+        }
     }
 }

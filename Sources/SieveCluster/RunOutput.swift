@@ -11,6 +11,8 @@ import Glibc
 public struct RunOutput: Sendable {
     public let directory: String
     public let ids: [String]
+    /// Which per-row score files each epoch gets (`--scores-format`).
+    public var scoresFormat: ScoresFormat = .jsonl
 
     public init(directory: String, ids: [String]) {
         self.directory = directory
@@ -37,7 +39,44 @@ public struct RunOutput: Sendable {
         let folder = epochDirectory(result.epoch)
         try makeDirectory(folder)
         try AtomicFile.write(Array(curriculumText(result).utf8), to: folder + "/curriculum.jsonl")
-        try writeScores(result, to: folder + "/scores.jsonl")
+        if scoresFormat.writesJSONL { try writeScores(result, to: folder + "/scores.jsonl") }
+        if scoresFormat.writesNPY { try writeScoresNPY(result, to: folder + "/scores.npy") }
+    }
+
+    /// scores.npy: the same table as scores.jsonl (row i is pool row i, one field per column,
+    /// little-endian Float64), as a NumPy array of a structured dtype, so that
+    /// `numpy.load(path)["score"]` is every row's score. No text formatting: written at the
+    /// speed of the disk.
+    func writeScoresNPY(_ result: EpochResult, to path: String) throws {
+        let table = result.table, width = table.columns.count
+        try AtomicFile.write(to: path) { emit in
+            try Self.npyHeader(columns: table.columns, rows: ids.count).withUnsafeBytes { try emit($0) }
+            var piece = [Double](repeating: 0, count: Self.scoresPieceRows * width)
+            for start in stride(from: 0, to: ids.count, by: Self.scoresPieceRows) {
+                let count = min(Self.scoresPieceRows, ids.count - start)
+                for column in 0..<width {
+                    table.values[column].withUnsafeBufferPointer { source in
+                        for offset in 0..<count { piece[offset * width + column] = source[start + offset] }
+                    }
+                }
+                // Float64 is little-endian on every platform gradsieve runs on (x86-64, arm64).
+                try piece.withUnsafeBytes { try emit(UnsafeRawBufferPointer(rebasing: $0[0..<(count * width * 8)])) }
+            }
+        }
+    }
+
+    /// The NPY 1.0 header of a 1-D array of `rows` records with one `<f8` field per column:
+    /// magic, version, the header's length (u16 LE), then a Python dict literal padded with
+    /// spaces and a newline so the data starts at a multiple of 64 bytes.
+    static func npyHeader(columns: [String], rows: Int) -> [UInt8] {
+        let fields = columns.map { "('\($0)', '<f8')" }.joined(separator: ", ")
+        var dict = "{'descr': [\(fields)], 'fortran_order': False, 'shape': (\(rows),), }"
+        let unpadded = 10 + dict.utf8.count + 1
+        dict += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var header: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+        let length = UInt16(dict.utf8.count)
+        header += [UInt8(length & 0xff), UInt8(length >> 8)]
+        return header + Array(dict.utf8)
     }
 
     /// Rows formatted per piece of scores.jsonl; pieces are formatted on every core at once and
@@ -54,9 +93,10 @@ public struct RunOutput: Sendable {
                 let formatted = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: count)
                 formatted.initialize(repeating: [])
                 defer { formatted.deinitialize().deallocate() }
+                let slots = PieceSlots(pointer: formatted)
                 DispatchQueue.concurrentPerform(iterations: count) { index in
                     let start = (first + index) * Self.scoresPieceRows
-                    formatted[index] = scoresBytes(result, rows: start..<min(start + Self.scoresPieceRows, ids.count))
+                    slots.pointer[index] = scoresBytes(result, rows: start..<min(start + Self.scoresPieceRows, ids.count))
                 }
                 for piece in formatted { try piece.withUnsafeBytes { try emit($0) } }
             }
@@ -80,6 +120,14 @@ public struct RunOutput: Sendable {
     /// The lines of scores.jsonl for `rows`, as UTF-8 bytes appended straight into one buffer.
     func scoresBytes(_ result: EpochResult, rows: Range<Int>) -> [UInt8] {
         let table = result.table, width = table.columns.count
+        // The piece's values row-major in one flat array: the loop below then reads plain
+        // Doubles, not an inner array of the table (a retain and release per value).
+        var flat = [Double](repeating: 0, count: rows.count * width)
+        for column in 0..<width {
+            table.values[column].withUnsafeBufferPointer { source in
+                for (offset, row) in rows.enumerated() { flat[offset * width + column] = source[row] }
+            }
+        }
         let keys = table.columns.map { Array(", \(JSONText.quoted($0)): ".utf8) }
         var out: [UInt8] = []
         out.reserveCapacity(rows.count * (40 + 26 * width))
@@ -91,7 +139,7 @@ public struct RunOutput: Sendable {
             Self.appendText(String(row), to: &out)
             for column in 0..<width {
                 out.append(contentsOf: keys[column])
-                Self.appendText(Self.number(table.value(row: row, column: column)), to: &out)
+                Self.appendText(Self.number(flat[(row - rows.lowerBound) * width + column]), to: &out)
             }
             out.append(UInt8(ascii: "}"))
             out.append(UInt8(ascii: "\n"))
@@ -148,4 +196,20 @@ public struct RunOutput: Sendable {
 public struct OutputError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// The formatted pieces of one batch of scores.jsonl. `@unchecked Sendable` holds because each
+/// iteration of `concurrentPerform` writes only its own slot, and the buffer is read only after
+/// `concurrentPerform` returned and freed only after that.
+private struct PieceSlots: @unchecked Sendable {
+    let pointer: UnsafeMutableBufferPointer<[UInt8]>
+}
+
+/// Which per-row score files an epoch gets: scores.jsonl (the default), scores.npy (the same
+/// table as a NumPy structured array, read in one call), both, or none (the curriculum only).
+public enum ScoresFormat: String, CaseIterable, Sendable {
+    case jsonl, npy, both, none
+
+    var writesJSONL: Bool { self == .jsonl || self == .both }
+    var writesNPY: Bool { self == .npy || self == .both }
 }

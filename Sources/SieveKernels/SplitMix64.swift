@@ -1,8 +1,8 @@
 /// SplitMix64 (Steele, Lea and Flood): a tiny generator, and its output mixer, the one
 /// definition every seeded stream of the package is built on: SieveData expands seeds into
 /// `Xoshiro256StarStar` states and derives per-row seeds with it, SieveSelect's `SeedStream`
-/// is a SplitMix64 stream. Pure integer arithmetic, so identical on every machine.
-/// (SievePolicy's `RandomStream.mix` is still a copy of `mix`; it moves here with that file.)
+/// is a SplitMix64 stream, SievePolicy's `RandomStream` mixes its keys and counters with `mix`.
+/// Pure integer arithmetic, so identical on every machine.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     @usableFromInline var state: UInt64
 

@@ -19,8 +19,20 @@ enum ParallelLoop {
             for item in 0..<items { body(item, workspaces[0]) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-            for item in stride(from: lane, to: items, by: lanes) { body(item, workspaces[lane]) }
+        withoutActuallyEscaping(body) { body in
+            let shared = LaneShared(body: body, workspaces: workspaces)
+            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+                for item in stride(from: lane, to: items, by: lanes) { shared.body(item, shared.workspaces[lane]) }
+            }
         }
     }
+}
+
+/// What the lanes of one `ParallelLoop.run` share. `@unchecked Sendable` holds because each
+/// lane uses only its own workspace (workspaces[lane]), the bodies in this target write only
+/// to the parts of their outputs that belong to their item, and `concurrentPerform` returns
+/// only after every lane finished, before the non-escaping body's scope ends.
+private struct LaneShared: @unchecked Sendable {
+    let body: (Int, Workspace) -> Void
+    let workspaces: [Workspace]
 }

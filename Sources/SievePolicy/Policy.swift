@@ -1,8 +1,10 @@
 /// The policy: a transformer's configuration and its one flat parameter buffer.
 ///
 /// Scoring only reads `parameters`, so many threads may score with one policy at once (each with
-/// its own `Workspace`); only the training loop writes them, between scoring passes. That is
-/// the contract behind `@unchecked Sendable`.
+/// its own `Workspace`); only the training loop writes them, between scoring passes, on the one
+/// thread that owns the policy then. That is the contract behind `@unchecked Sendable`: a
+/// policy shared across threads (the worker's `LiveSignals`, the coordinator's scoring) is
+/// never written; who trains replaces it with a new one (`LiveSignals.update`).
 public final class Policy: @unchecked Sendable {
     public let config: TransformerConfig
     /// All weights, laid out by `ParameterLayout(config)`.

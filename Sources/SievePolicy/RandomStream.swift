@@ -1,3 +1,4 @@
+import SieveKernels
 import Glibc
 
 /// A small, fully specified random generator for everything the policy draws: task operands,
@@ -6,8 +7,10 @@ import Glibc
 /// It is counter based: output i is a 64-bit mix of `key + (i + 1) * γ` (the SplitMix64
 /// construction), and a key is derived by mixing a sequence of integers. So a stream is named by
 /// what it is for — e.g. (seed, rollout purpose, epoch, split, row, rollout) — and gives the same
-/// numbers on every machine, thread and Swift version, whoever asks and in whatever order.
-/// The standard library's generators make no such promise.
+/// integers and uniforms on every machine, thread and Swift version, whoever asks and in
+/// whatever order. The standard library's generators make no such promise. (`nextNormal` goes
+/// through libm's `log` and `cos`, which glibc may pick per CPU: its draws are the same on one
+/// machine and may differ in the last bit elsewhere.)
 public struct RandomStream: RandomNumberGenerator, Sendable {
     private let key: UInt64
     private var counter: UInt64 = 0
@@ -46,20 +49,18 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
     }
 
     /// A standard normal draw (Box–Muller, one of the pair), for initial weights and tests.
+    /// Uses libm (see the type's note): moving it to a portable log/cos would change every
+    /// initial weight, warm start and measured result, so it waits for its own measured step.
     public mutating func nextNormal() -> Double {
         let u1 = 1.0 - nextUnit()  // in (0, 1], so the log is finite
         let u2 = nextUnit()
         return (-2.0 * log(u1)).squareRoot() * cos(2.0 * Double.pi * u2)
     }
 
-    /// A bijective 64-bit mixer (the SplitMix64 finalizer); also used alone as a hash.
+    /// A bijective 64-bit mixer (the SplitMix64 finalizer, `SplitMix64.mix`); also used alone as
+    /// a hash.
     @inline(__always)
-    public static func mix(_ value: UInt64) -> UInt64 {
-        var z = value
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public static func mix(_ value: UInt64) -> UInt64 { SplitMix64.mix(value) }
 }
 
 /// What a stream is for; mixed into its key so streams of different purposes never coincide.

@@ -19,9 +19,14 @@ public enum AccuracyBand {
     /// The top `budget` kept rows (non-nil scores) in rank order, ties to the lower row; fewer
     /// when fewer rows are kept.
     public static func select(scores: [Double?], budget: Int) -> [Int] {
-        let kept = scores.indices.filter { scores[$0] != nil }
-        let keptScores = kept.map { scores[$0]! }
-        // `kept` is ascending, so a tie to the lower position is a tie to the lower row.
-        return Ranking.top(budget, of: keptScores).map { kept[$0] }
+        scores.withUnsafeBufferPointer { scores in Ranking.top(budget, count: scores.count) { scores[$0] } }
+    }
+
+    /// `select` straight from the success rates: the same rows in the same order, without an
+    /// array of optional scores or of the kept rows (memory O(budget), not 32 bytes a row).
+    public static func select(success: [Double], low: Double = defaultLow, high: Double = defaultHigh, budget: Int) -> [Int] {
+        success.withUnsafeBufferPointer { success in
+            Ranking.top(budget, count: success.count) { score(success: Float(success[$0]), low: low, high: high) }
+        }
     }
 }

@@ -28,6 +28,51 @@ public enum Ranking {
         return heap.sorted { ranksAhead(scores[$0], $0, scores[$1], $1) }
     }
 
+    /// The rows in 0..<count of the `k` best scores, best first, among the rows `score` keeps
+    /// (a nil score leaves the row out); the same heap as `top(_:of:)`, without an array of the
+    /// kept rows or their scores: memory is O(k), whatever `count` is.
+    public static func top(_ k: Int, count: Int, score: (Int) -> Double?) -> [Int] {
+        guard k > 0, count > 0 else { return [] }
+        var heap: [Int] = [], heapScores: [Double] = []
+        heap.reserveCapacity(min(k, count))
+        heapScores.reserveCapacity(min(k, count))
+        // Slot i of the heap holds a row and its score; the worst kept row sits at slot 0.
+        func worse(_ a: Int, _ b: Int) -> Bool { ranksAhead(heapScores[b], heap[b], heapScores[a], heap[a]) }
+        func swap(_ a: Int, _ b: Int) {
+            heap.swapAt(a, b)
+            heapScores.swapAt(a, b)
+        }
+        for row in 0..<count {
+            guard let value = score(row) else { continue }
+            if heap.count < k {
+                heap.append(row)
+                heapScores.append(value)
+                var child = heap.count - 1
+                while child > 0 {
+                    let parent = (child - 1) / 2
+                    guard worse(child, parent) else { break }
+                    swap(child, parent)
+                    child = parent
+                }
+            } else if ranksAhead(value, row, heapScores[0], heap[0]) {
+                heap[0] = row
+                heapScores[0] = value
+                var parent = 0
+                while true {
+                    let left = 2 * parent + 1, right = left + 1
+                    var worst = parent
+                    if left < heap.count && worse(left, worst) { worst = left }
+                    if right < heap.count && worse(right, worst) { worst = right }
+                    guard worst != parent else { break }
+                    swap(parent, worst)
+                    parent = worst
+                }
+            }
+        }
+        let order = heap.indices.sorted { ranksAhead(heapScores[$0], heap[$0], heapScores[$1], heap[$1]) }
+        return order.map { heap[$0] }
+    }
+
     private static func siftUp(_ heap: inout [Int], _ start: Int, _ worse: (Int, Int) -> Bool) {
         var child = start
         while child > 0 {

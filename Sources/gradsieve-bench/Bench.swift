@@ -57,7 +57,7 @@ enum BenchReport {
     /// One figure. `best` and `median` are in `unit`.
     static func result(_ name: String, best: Double, median: Double, unit: String, note: String = "") {
         print("result\t\(name)\t\(format(best))\t\(format(median))\t\(unit)\t\(note)")
-        fflush(stdout)
+        fflush(nil)
     }
 
     /// Rates from repeated times: `amount / seconds`, best is the fastest run.
@@ -84,12 +84,12 @@ enum BenchReport {
     /// A line for the reader, not a figure.
     static func note(_ text: String) {
         print("# \(text)")
-        fflush(stdout)
+        fflush(nil)
     }
 }
 
 /// Runs `body(thread)` on `threads` threads at once and waits for all of them.
-func runOnThreads(_ threads: Int, _ body: @escaping (Int) -> Void) {
+func runOnThreads(_ threads: Int, _ body: @escaping @Sendable (Int) -> Void) {
     if threads <= 1 {
         body(0)
         return

@@ -106,8 +106,10 @@ struct BenchKernels: ParsableCommand {
 }
 
 /// Rows to stream through the kernels: contiguous blocks of one element type.
-struct RowSource {
-    struct Block {
+/// `@unchecked Sendable` holds because the rows are only read once the source is built, and
+/// `owner` (a heap buffer or a pool's read-only maps) is never mutated after that.
+struct RowSource: @unchecked Sendable {
+    struct Block: @unchecked Sendable {
         let base: UnsafeRawPointer
         let rows: Int
     }
@@ -180,8 +182,11 @@ struct RowSource {
     /// takes fewer blocks instead of holding up the pass.
     func forEachBlock(threads: Int, _ body: @escaping (Int, Block) -> Void) {
         let next = BlockCounter()
+        // `runOnThreads` joins every thread before it returns; each thread passes the body its
+        // own thread index, and the bodies here write only that thread's slots.
+        let shared = JoinedThreads(body)
         runOnThreads(threads) { thread in
-            while let index = next.claim(below: blocks.count) { body(thread, blocks[index]) }
+            while let index = next.claim(below: blocks.count) { shared.value(thread, blocks[index]) }
         }
     }
 
@@ -218,8 +223,10 @@ struct RowSource {
     }
 }
 
-/// Page-aligned heap memory that lives as long as the object.
-final class HeapBuffer {
+/// Page-aligned heap memory that lives as long as the object. `@unchecked Sendable` holds
+/// because the threads that fill it (`RowSource.heap`) write disjoint ranges and are joined
+/// before anything reads it.
+final class HeapBuffer: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer
     init(byteCount: Int) {
         pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 4096)
@@ -248,4 +255,12 @@ final class ResultSlots<T: Sendable>: Sendable {
         set { storage.withLock { $0[index] = newValue } }
     }
     var values: [T] { storage.withLock { $0 } }
+}
+
+/// A value the threads of one `runOnThreads` call share. `@unchecked Sendable` holds only where
+/// the call site says why: `runOnThreads` returns after every thread finished, and each thread
+/// touches only what belongs to its own index.
+struct JoinedThreads<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -409,7 +409,8 @@ enum WireTransfer {
     }
 
     /// ``run(totalBytes:receiver:produce:)`` with each side's CPU time.
-    static func measure(totalBytes: Int, receiver mode: Receiver, produce: @escaping () -> OutgoingFrame?) throws -> Times {
+    static func measure(totalBytes: Int, receiver mode: Receiver, produce unsendable: @escaping () -> OutgoingFrame?) throws -> Times {
+        let produce = SenderOnly(unsendable)
         let state = TransferState()
         let portReady = DispatchSemaphore(value: 0)
         let receiver = Thread {
@@ -503,7 +504,7 @@ enum WireTransfer {
                     // Keep writing while the kernel takes everything; once something is queued,
                     // wait for it to drain, so the sender never holds more than one chunk.
                     let pump = { [unowned connection] in
-                        while connection.queuedBytes == 0, let chunk = produce() {
+                        while connection.queuedBytes == 0, let chunk = produce.call() {
                             connection.write(chunk)
                         }
                     }
@@ -624,4 +625,11 @@ enum HandWrittenAssign {
 
         deinit { buffer.deallocate() }
     }
+}
+
+/// The sender's frame source. `@unchecked Sendable` holds because only the sender thread calls
+/// it (the closure and what it captures are used by no other thread once that thread started).
+private struct SenderOnly: @unchecked Sendable {
+    let call: () -> OutgoingFrame?
+    init(_ call: @escaping () -> OutgoingFrame?) { self.call = call }
 }

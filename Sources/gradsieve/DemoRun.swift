@@ -6,6 +6,7 @@ import SieveData
 import SievePolicy
 import SieveSelect
 import SieveUV
+import Synchronization
 
 /// One live run of the demo: a coordinator in this process, local worker processes computing
 /// signals and training tasks from the built-in policy, metrics per epoch.
@@ -143,14 +144,13 @@ struct DemoRun {
         let manifest = self.manifest
         let shape = PoolShape(rows: manifest.epochRows, validationRows: demo.validation, dimension: demo.projDim, fingerprint: live.fingerprint)
         // Row r of epoch e is train problem chunkStart(e) + r: ids name the problem.
-        func output(epoch: Int) -> RunOutput {
+        @Sendable func output(epoch: Int) -> RunOutput {
             let start = manifest.chunkStart(epoch: epoch)
             return RunOutput(directory: directory, ids: (0..<manifest.epochRows).map { String(format: "train-%06d", start + $0) })
         }
         // Written by the epoch writer (a background thread), read by the metrics callback (the
-        // loop thread) after the write completed; the lock keeps that explicit.
-        var picked: [Int: [String: Int]] = [:]
-        let pickedLock = NSLock()
+        // loop thread) after the write completed; the mutex keeps that explicit.
+        let picked = Mutex<[Int: [String: Int]]>([:])
         let service = try CoordinatorService(configuration: configuration, shape: shape, endpoint: Endpoint(host: "127.0.0.1", port: 0),
                                              logger: logger, initialWeights: live.currentPolicy.parameters,
                                              finalGreedy: { request in
@@ -165,7 +165,7 @@ struct DemoRun {
                                                  try output(epoch: result.epoch).write(result)
                                                  let counts = Self.components(of: result.curriculum.map(\.row), epoch: result.epoch,
                                                                               manifest: manifest)
-                                                 pickedLock.withLock { picked[result.epoch] = counts }
+                                                 picked.withLock { $0[result.epoch] = counts }
                                              })
         // Rollouts: training takes steps x batch x G per epoch; scoring takes G per scored row
         // (and per validation row for gradalign's reference); random and full score nothing.
@@ -180,7 +180,7 @@ struct DemoRun {
             let line = Line(epoch: metrics.epoch, method: label, selected: metrics.selected, train_reward: metrics.trainReward,
                             test_accuracy: metrics.testAccuracy, seconds: (seconds * 100).rounded() / 100,
                             test_accuracy_by_tier: metrics.testAccuracyByTier, sampled_accuracy: metrics.sampledAccuracy,
-                            picked: pickedLock.withLock { picked[metrics.epoch] }, rollouts: (before.rollouts ?? 0) + trained + scored,
+                            picked: picked.withLock { $0[metrics.epoch] }, rollouts: (before.rollouts ?? 0) + trained + scored,
                             scoring_rollouts: (before.scoring_rollouts ?? 0) + scored)
             lines.append(line)
             if printing {

@@ -59,7 +59,7 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Overwrite a run already in OUT.")
     var force = false
 
-    @Flag(help: "Follow an external trainer: wait for DATA/epochs/NNNN/COMPLETE and select from that epoch's signals, epoch after epoch (up to --epochs).")
+    @Flag(help: "Follow an external trainer: wait for DATA/epochs/NNNN/COMPLETE and select from that epoch's signals, epoch after epoch, until --epochs or until the trainer writes DATA/epochs/DONE (or SIGTERM).")
     var follow = false
 
     @Flag(help: "Continue the run journaled in OUT (after a crash or SIGTERM); finished shards are not recomputed.")
@@ -71,8 +71,17 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Rows per validation shard.")
     var validationShardRows: Int = 4096
 
-    @Option(help: "Epochs to run.")
-    var epochs: Int = 1
+    @Option(name: .customLong("epochs"), help: "Epochs to run (default 1; with --follow, until the trainer writes DATA/epochs/DONE).")
+    var epochsOption: Int?
+
+    /// The epochs to run: `--epochs`, else 1, else (follow mode) until the trainer is done.
+    var epochs: Int { epochsOption ?? (follow ? Int.max : 1) }
+
+    @Option(help: "Per-row score files of each epoch: jsonl (scores.jsonl), npy (scores.npy, the same table as a NumPy structured array), both, or none.")
+    var scoresFormat: String = "jsonl"
+
+    @Option(help: "Fail the run when its workers have not all joined after this many seconds (default: wait for ever, saying every 10 s what it waits for).")
+    var joinTimeout: Double?
 
     @Option(help: "Heartbeat interval the coordinator asks workers for, in milliseconds.")
     var heartbeatMillis: UInt32 = 1000
@@ -121,6 +130,10 @@ struct RunOptions: ParsableArguments {
         guard shardRows > 0 else { throw ValidationError("--shard-rows must be positive, not \(shardRows)") }
         guard validationShardRows > 0 else { throw ValidationError("--validation-shard-rows must be positive") }
         guard epochs > 0 else { throw ValidationError("--epochs must be positive, not \(epochs)") }
+        guard ScoresFormat(rawValue: scoresFormat) != nil else {
+            throw ValidationError("--scores-format \(scoresFormat) is not one of \(ScoresFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let joinTimeout { guard joinTimeout > 0 else { throw ValidationError("--join-timeout must be positive, not \(joinTimeout)") } }
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format \(logFormat) is not text or json") }
         guard !(resume && force) else { throw ValidationError("--resume and --force contradict each other: pick one") }
         guard workerTimeout > 0 else { throw ValidationError("--worker-timeout must be positive") }
@@ -158,7 +171,7 @@ extension RunOptions {
         }
         list.append(("diversity", "\"\(diversity)\""))
         if p.diversity { list += [("pool_factor", "\(poolFactor)"), ("partitions", "\(partitions)")] }
-        list += [("epochs", "\(epochs)"), ("shard_rows", "\(shardRows)"), ("validation_shard_rows", "\(validationShardRows)")]
+        list += [("epochs", epochsOption == nil && follow ? "null" : "\(epochs)"), ("shard_rows", "\(shardRows)"), ("validation_shard_rows", "\(validationShardRows)")]
         return list
     }
 }

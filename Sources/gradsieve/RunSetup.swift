@@ -16,7 +16,7 @@ struct RunSetup {
     let follow: FollowSource?
     var configuration: RunConfiguration
     let shape: PoolShape
-    let output: RunOutput
+    var output: RunOutput
     /// The journal records of the attempt being resumed (empty for a fresh run).
     let restored: [JournalRecord]
     let journalLength: Int
@@ -37,6 +37,7 @@ struct RunSetup {
             ids = opened.ids
         }
         output = RunOutput(directory: options.out, ids: ids)
+        output.scoresFormat = ScoresFormat(rawValue: options.scoresFormat)!
         configuration = RunConfiguration(
             method: options.selectionMethod, parameters: options.methodParameters, epochs: options.epochs, expectWorkers: expectWorkers,
             shardRows: options.shardRows, validationShardRows: options.validationShardRows,
@@ -47,6 +48,7 @@ struct RunSetup {
         configuration.token = try TokenFile.read(options.tokenFile)
         configuration.maxConnections = options.maxConnections
         configuration.follow = options.follow
+        configuration.joinTimeoutMillis = options.joinTimeout.map { UInt64($0 * 1000) }
         shape = PoolShape(rows: ids.count, validationRows: pool?.validationRowCount ?? 0,
                           dimension: pool?.dimension ?? 0, rewardEpochs: pool?.rewardEpochs ?? 0,
                           fingerprint: pool?.fingerprint ?? follow!.fingerprint)

@@ -54,18 +54,30 @@ struct Harness {
     /// Reads the child's stdout and stderr to their ends at the same time (stderr on another
     /// thread: a child that fills one pipe while the other is being read to its end would
     /// block forever), then waits for its exit.
-    func finish(_ started: (Process, Pipe, Pipe)) -> Result {
+    ///
+    /// A child still running after `timeout` seconds is killed (SIGKILL), so a hang fails the
+    /// test that waits for it instead of hanging the suite: its status is then the signal's and
+    /// its stderr ends with a line that says so.
+    func finish(_ started: (Process, Pipe, Pipe), timeout: Double = 600) -> Result {
         let (process, out, err) = started
         let stderr = PipeReader(err)
+        let watchdog = DispatchWorkItem {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr.wait(), as: UTF8.self))
+        watchdog.cancel()
+        var errorText = String(decoding: stderr.wait(), as: UTF8.self)
+        if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL {
+            errorText += "\n[harness] killed: still running after \(timeout) s"
+        }
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: errorText)
     }
 
     @discardableResult
-    func run(_ arguments: [String]) throws -> Result {
-        finish(try start(arguments))
+    func run(_ arguments: [String], timeout: Double = 600) throws -> Result {
+        finish(try start(arguments), timeout: timeout)
     }
 
     func read(_ relative: String) throws -> Data {

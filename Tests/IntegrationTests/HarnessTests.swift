@@ -25,6 +25,17 @@ final class HarnessTests: XCTestCase {
         XCTAssertEqual(result.stdout, "out\n")
         XCTAssertEqual(result.stderr.utf8.count, 5000 * 64)
     }
+
+    /// A child that hangs fails the test that waits for it, after the time-out, instead of
+    /// hanging the suite.
+    func testAHangingChildIsKilledAfterTheTimeOut() throws {
+        let harness = try Harness("hang")
+        let started = Date()
+        let result = harness.finish(try harness.start(executable: "/bin/sleep", ["60"]), timeout: 1)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 30)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("[harness] killed: still running after 1.0 s"), result.stderr)
+    }
 }
 
 /// A result handed from the thread that called `finish`; written before the signal, read after.

@@ -54,6 +54,8 @@ final class WatchedProcess {
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
+    var isRunning: Bool { process.isRunning }
+
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }

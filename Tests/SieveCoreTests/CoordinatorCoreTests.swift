@@ -105,6 +105,22 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertTrue(out.contains { if case .close(1, true) = $0 { return true }; return false })
     }
 
+    /// A worker refused at ready (other data) did no work: its id goes to the next worker, so
+    /// ids stay 1...n for the workers that joined.
+    func testARefusedWorkerDoesNotUseUpAWorkerID() {
+        var core = makeCore(expect: 2)
+        _ = core.handle(.connected(1, peer: "p1"))
+        _ = core.handle(.received(1, .hello(Hello(workerName: "bad", productVersion: "t", slots: 1, dataPath: "")), requestID: 1))
+        _ = core.handle(.received(1, .ready(Ready(fingerprint: 1, rows: 10, dimension: 2)), requestID: 0))
+        _ = core.handle(.connected(2, peer: "p2"))
+        let welcome = core.handle(.received(2, .hello(Hello(workerName: "good", productVersion: "t", slots: 1, dataPath: "")), requestID: 1))
+        let ids = sends(welcome, to: 2).compactMap { if case let .welcome(w) = $0 { return w.workerID }; return nil }
+        XCTAssertEqual(ids, [1])
+        _ = core.handle(.received(2, .ready(Ready(fingerprint: fingerprint, rows: 10, dimension: 2)), requestID: 0))
+        let third = join(&core, 3)
+        XCTAssertTrue(third.contains { if case let .log(_, text) = $0 { return text.hasPrefix("worker 2 ") }; return false }, "\(third)")
+    }
+
     func testFirstMessageOtherThanHelloIsRejected() {
         var core = makeCore()
         _ = core.handle(.connected(1, peer: "p"))

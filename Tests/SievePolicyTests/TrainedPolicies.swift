@@ -1,5 +1,5 @@
-import Foundation
 @testable import SievePolicy
+import Synchronization
 
 /// Warmed-up policies shared by several tests, trained once per test process.
 enum TrainedPolicies {
@@ -12,8 +12,7 @@ enum TrainedPolicies {
         ArithmeticTasks.problems(.train, 10_000..<(10_000 + count), config: tierZeroTasks)
     }
 
-    private static let lock = NSLock()
-    private static var cachedTierZero: Policy?
+    private static let cachedTierZero = Mutex<Policy?>(nil)
 
     /// Policy seed 1 after 300 warm-up steps on 100 clean tier-0 train problems: partially
     /// competent on the train split's one-digit sums. (The test split owns other one-digit sums,
@@ -21,26 +20,26 @@ enum TrainedPolicies {
     /// need a competent policy evaluate on train questions, `evaluationProblems`.) Each call
     /// returns a fresh copy.
     static func tierZero() -> Policy {
-        lock.lock()
-        defer { lock.unlock() }
-        if cachedTierZero == nil {
-            let policy = Policy(seed: 1)
-            WarmUp.train(policy: policy, problems: ArithmeticTasks.problems(.train, 0..<100, config: tierZeroTasks),
-                         steps: 300, seed: 3, batchSize: 32)
-            cachedTierZero = policy
+        cachedTierZero.withLock { cached in
+            if cached == nil {
+                let policy = Policy(seed: 1)
+                WarmUp.train(policy: policy, problems: ArithmeticTasks.problems(.train, 0..<100, config: tierZeroTasks),
+                             steps: 300, seed: 3, batchSize: 32)
+                cached = policy
+            }
+            return cached!.copy()
         }
-        return cachedTierZero!.copy()
     }
 
-    private static var cachedReversed: WarmUpRecipe.Outcome?
+    private static let cachedReversed = Mutex<WarmUpRecipe.Outcome?>(nil)
 
     /// The reversed-addition task's standard warm-up (`WarmUpRecipe.reversedAddition`), run once
     /// per test process: stopped inside its validation band.
     static func reversedWarmUpOutcome() -> WarmUpRecipe.Outcome {
-        lock.lock()
-        defer { lock.unlock() }
-        if cachedReversed == nil { cachedReversed = WarmUpRecipe.reversedAddition.train(threads: 2) }
-        return cachedReversed!
+        cachedReversed.withLock { cached in
+            if cached == nil { cached = WarmUpRecipe.reversedAddition.train(threads: 2) }
+            return cached!
+        }
     }
 
     /// A fresh copy of that warm start.

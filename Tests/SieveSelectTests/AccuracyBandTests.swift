@@ -22,4 +22,17 @@ final class AccuracyBandTests: XCTestCase {
         XCTAssertEqual(AccuracyBand.select(scores: scores, budget: 0), [])
         XCTAssertEqual(AccuracyBand.select(scores: [nil, nil], budget: 2), [])
     }
+
+    /// Straight from the success column (as the coordinator has it) and through the optional
+    /// scores: the same selection, band and ties included.
+    func testSelectFromSuccessEqualsSelectFromScores() {
+        let success: [Double] = (0..<3000).map { Double(Float(($0 * 7919) % 17) / 16) }
+        for (low, high) in [(0.0, 1.0), (0.2, 0.8), (0.5, 0.9)] {
+            let scores = success.map { AccuracyBand.score(success: Float($0), low: low, high: high) }
+            for budget in [0, 1, 40, 2999, 4000] {
+                XCTAssertEqual(AccuracyBand.select(success: success, low: low, high: high, budget: budget),
+                               AccuracyBand.select(scores: scores, budget: budget), "band (\(low), \(high)), budget \(budget)")
+            }
+        }
+    }
 }

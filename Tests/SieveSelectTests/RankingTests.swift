@@ -29,4 +29,18 @@ final class RankingTests: XCTestCase {
             XCTAssertEqual(Ranking.top(k, of: scores), Array(sorted.prefix(k)), "k = \(k)")
         }
     }
+
+    /// The O(k) ranking over kept rows: the same rows, in the same order, as a full sort of the
+    /// kept rows by score (ties to the lower row).
+    func testTopOverKeptRowsMatchesAFullSortOfThem() {
+        var random = TestRandom(seed: 7)
+        let scores: [Double?] = (0..<2000).map { _ in random.next() % 5 == 0 ? nil : Double(random.next() % 23) / 8 }
+        let kept = scores.indices.filter { scores[$0] != nil }
+        let sorted = kept.sorted { scores[$0]! > scores[$1]! || (scores[$0]! == scores[$1]! && $0 < $1) }
+        for k in [0, 1, 9, 250, kept.count - 1, kept.count, 5000] {
+            XCTAssertEqual(Ranking.top(k, count: scores.count) { scores[$0] }, Array(sorted.prefix(max(k, 0))), "k = \(k)")
+        }
+        let all = scores.map { $0 ?? -1 }
+        XCTAssertEqual(Ranking.top(300, count: all.count) { all[$0] }, Ranking.top(300, of: all))
+    }
 }

@@ -96,3 +96,34 @@ def test_reads_a_pool_written_by_gradsieve_generate(tmp_path, gradsieve_bin):
         with SafetensorsFile(pool / "validation" / name) as part:
             validation_rows += part.info("grad").shape[0]
     assert validation_rows == 9
+
+
+@pytest.mark.parametrize("method", ["gradalign", "limr", "random"])
+def test_scores_npy_is_the_scores_jsonl_table(tmp_path, gradsieve_bin, method):
+    """`--scores-format both`: numpy.load(scores.npy) is scores.jsonl's table, column by column
+    and bit for bit, row i being pool row i; `none` writes neither file."""
+    pool = tmp_path / "pool"
+    run(gradsieve_bin, "generate", "--out", str(pool), "--rows", "400", "--dim", "8", "--seed", "3")
+    out = tmp_path / "out"
+    run(gradsieve_bin, "select", "--data", str(pool), "--method", method, "--budget", "30", "--workers", "2",
+        "--shard-rows", "64", "--out", str(out), "--scores-format", "both")
+    table = np.load(out / "epoch-0001" / "scores.npy")
+    lines = [json.loads(line) for line in (out / "epoch-0001" / "scores.jsonl").read_text().splitlines()]
+    assert table.shape == (len(lines),) == (400,)
+    columns = [key for key in lines[0] if key not in ("id", "row")]
+    assert list(table.dtype.names or ()) == columns
+    for name in columns:
+        assert np.array_equal(table[name], np.array([line[name] for line in lines], dtype=np.float64))
+
+    bare = tmp_path / "bare"
+    run(gradsieve_bin, "select", "--data", str(pool), "--method", method, "--budget", "30", "--workers", "1",
+        "--out", str(bare), "--scores-format", "none")
+    assert sorted(p.name for p in (bare / "epoch-0001").iterdir()) == ["curriculum.jsonl"]
+    assert (bare / "epoch-0001" / "curriculum.jsonl").read_bytes() == (out / "epoch-0001" / "curriculum.jsonl").read_bytes()
+
+
+def test_an_unknown_scores_format_is_refused(tmp_path, gradsieve_bin):
+    completed = subprocess.run([gradsieve_bin, "select", "--data", str(tmp_path), "--budget", "1", "--out", str(tmp_path / "o"),
+                                "--scores-format", "csv"], capture_output=True, text=True, timeout=60)
+    assert completed.returncode != 0
+    assert "--scores-format csv is not one of jsonl, npy, both, none" in completed.stderr

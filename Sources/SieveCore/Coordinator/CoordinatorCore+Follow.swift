@@ -10,7 +10,9 @@ extension CoordinatorCore {
     mutating func beginOrAwait(_ epoch: Int, _ out: inout [CoordinatorDirective]) {
         guard configuration.follow else { return startEpoch(epoch, &out) }
         if arrived[epoch] != nil { return startFollowedEpoch(epoch, &out) }
+        if trainerDone { return endFollowing(after: epoch - 1, &out) }
         stage = .waitingForData(epoch: epoch)
+        beginWaiting()
         out.append(.log(.info, "waiting for the trainer's data of epoch \(epoch)"))
     }
 

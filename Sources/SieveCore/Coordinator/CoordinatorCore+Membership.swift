@@ -52,8 +52,14 @@ extension CoordinatorCore {
             reject(id, .runOver, "the run is over", &out)
             return
         }
-        let workerID = nextWorkerID
-        nextWorkerID += 1
+        let workerID: UInt32
+        if let free = freeWorkerIDs.min() {
+            workerID = free
+            freeWorkerIDs.removeAll { $0 == free }
+        } else {
+            workerID = nextWorkerID
+            nextWorkerID += 1
+        }
         peers[id]!.state = .welcomed
         peers[id]!.name = hello.workerName
         peers[id]!.slots = max(1, Int(hello.slots))
@@ -135,6 +141,7 @@ extension CoordinatorCore {
 
     mutating func forget(_ id: ConnectionID, _ out: inout [CoordinatorDirective]) {
         guard let peer = peers.removeValue(forKey: id) else { return }
+        if peer.state == .welcomed { freeWorkerIDs.append(peer.workerID) }
         if !peer.inFlight.isEmpty, case .running = stage {
             for shard in peer.inFlight { work.requeue(shard) }
             out.append(.log(.warning, "requeued \(peer.inFlight.count) shard(s) of worker \(peer.workerID)"))

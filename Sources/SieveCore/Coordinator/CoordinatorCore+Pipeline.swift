@@ -134,17 +134,23 @@ extension CoordinatorCore {
         let wanted = parameters.budget.map { parameters.diversity ? $0 * parameters.poolFactor : $0 }
         let context = SelectionContext(parameters: parameters, budget: wanted, epoch: epoch, rows: shape.rows,
                                        gathersSuccess: gathersSuccess)
-        let selection: MethodSelection
-        do {
-            selection = try method.select(table, context, state: &methodState)
-        } catch {
-            fail("\(error)", &out)
-            return
+        launch(.selection(SelectionJob(method: configuration.method, table: table, context: context, state: methodState)), &out)
+    }
+
+    /// The selection job is back: its log, the table it rebuilt, the scores the curriculum shows.
+    mutating func selectionDone(_ result: Result<SelectionJob.Outcome, MethodFailure>, _ out: inout [CoordinatorDirective]) {
+        guard let epoch = currentEpoch else { return }
+        switch result {
+        case let .failure(failure):
+            fail("\(failure)", &out)
+        case let .success(outcome):
+            methodState = outcome.state
+            let selection = outcome.selection
+            if let log = selection.log { out.append(.log(.info, "epoch \(epoch): \(log)")) }
+            if let rebuilt = selection.table { table = rebuilt }
+            curriculumScores = selection.curriculumScores
+            selected(epoch, selection.rows, &out)
         }
-        if let log = selection.log { out.append(.log(.info, "epoch \(epoch): \(log)")) }
-        if let rebuilt = selection.table { table = rebuilt }
-        curriculumScores = selection.curriculumScores
-        selected(epoch, selection.rows, &out)
     }
 
     /// The method's selection is made: the curriculum, or GreeDi's candidates.

@@ -25,7 +25,7 @@ extension CoordinatorCore {
         guard draining, stage != .finished else { return }
         switch stage {
         case .waitingForWorkers, .waitingForData: stopDrained(&out)
-        case let .running(_, step) where step != .finalGreedy && work.inFlightCount == 0: stopDrained(&out)
+        case let .running(_, step) where step != .finalGreedy && work.inFlightCount == 0 && pendingJob == nil: stopDrained(&out)
         default: break
         }
     }

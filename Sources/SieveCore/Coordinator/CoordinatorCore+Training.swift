@@ -70,21 +70,14 @@ extension CoordinatorCore {
         return nil
     }
 
-    /// The step's gradient: the tasks' sums added in task order in Float64, the mean taken over
-    /// the batch, AdamW applied, and the new weights sent out.
+    /// The step's gradient and AdamW run as a job (`OptimizerJob`), off the loop thread.
     mutating func finishStep(_ epoch: Int, _ step: Int, _ out: inout [CoordinatorDirective]) {
-        let count = training!.parameters.count
-        var total = [Double](repeating: 0, count: count)
-        for result in training!.results {
-            let values = result!
-            for i in 0..<count { total[i] += values[i] }
-            training!.rewardSum += values[count]
-            training!.rewardCount += values[count + 1]
-        }
-        let scale = 1 / Double(max(training!.batches[step].count, 1))
-        let direction = total.map { Float($0 * scale) }
-        var state = training!
-        state.optimizer.ascend(parameters: &state.parameters, direction: direction)
+        launch(.optimizerStep(OptimizerJob(state: training!, step: step)), &out)
+    }
+
+    /// The step is applied: the new weights go out and the next step begins.
+    mutating func stepDone(_ state: TrainingState, _ out: inout [CoordinatorDirective]) {
+        guard let epoch = currentEpoch, case let .train(step)? = currentStep else { return }
         training = state
         training!.version &+= 1
         training!.steps += 1

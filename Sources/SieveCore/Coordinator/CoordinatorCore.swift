@@ -17,6 +17,9 @@ public struct CoordinatorCore {
     var now: UInt64 = 0
     var peers: [ConnectionID: Peer] = [:]
     var nextWorkerID: UInt32 = 1
+    /// Ids of welcomed connections that left before they were ready (refused, lost): the next
+    /// welcome takes the lowest, so a refused worker does not use up an id.
+    var freeWorkerIDs: [UInt32] = []
     var nextRequestID: UInt32 = 1
     var stage: Stage = .waitingForWorkers
     var workersSeen: [String] = []
@@ -49,6 +52,19 @@ public struct CoordinatorCore {
     var epochStartedAt: UInt64 = 0
     var lastEpoch = 0
     var draining = false
+    /// The first tick's time: the run starts there (and, on resume, may end there).
+    var startedAt: UInt64?
+    /// When the coordinator began to wait for what it waits for now, and last said so.
+    var waitingSince: UInt64 = 0
+    var lastWaitNotice: UInt64 = 0
+    /// Follow mode: the trainer wrote DONE.
+    var trainerDone = false
+    /// Whether jobs (selection, optimizer steps) go to the shell to run off the loop thread
+    /// (`.compute`); false runs them inline, as tests and embedders may.
+    public var offloadsJobs = false
+    var nextJobID: UInt64 = 1
+    /// The job whose result the core waits for.
+    var pendingJob: UInt64?
 
     enum Stage: Equatable {
         case waitingForWorkers
@@ -131,7 +147,9 @@ public struct CoordinatorCore {
             disconnected(id, &out)
         case let .tick(nowMillis):
             now = nowMillis
+            if startedAt == nil { start(&out) }
             checkTimeouts(&out)
+            checkWaiting(&out)
         case let .epochWritten(epoch, error):
             epochWritten(epoch, error, &out)
         case let .finalGreedyDone(epoch, result):
@@ -139,6 +157,10 @@ public struct CoordinatorCore {
         case let .dataArrived(epoch, shape):
             arrived[epoch] = shape
             if stage == .waitingForData(epoch: epoch) { startFollowedEpoch(epoch, &out) }
+        case .trainerDone:
+            trainerIsDone(&out)
+        case let .computed(id, result):
+            jobDone(id, result, &out)
         }
         checkDrained(&out)
         return out

@@ -16,6 +16,10 @@ public enum CoordinatorEvent: Sendable {
     case epochWritten(epoch: Int, error: String?)
     /// Follow mode: the trainer finished writing this epoch's data, which opened with `shape`.
     case dataArrived(epoch: Int, shape: PoolShape)
+    /// The shell ran the core's job (`CoordinatorDirective.compute`).
+    case computed(id: UInt64, CoreJobResult)
+    /// Follow mode: the trainer wrote `DATA/epochs/DONE`; no epoch after the ones written comes.
+    case trainerDone
     /// The shell ran GreeDi's second round for the epoch.
     case finalGreedyDone(epoch: Int, result: Result<GreedyOutcome, WorkerFailure>)
 }
@@ -62,6 +66,8 @@ public enum CoordinatorDirective: Sendable {
     /// once per turn of its loop (group commit) and before any `journal`. For results that do
     /// not complete their step: nothing is built from them until a later `journal` syncs.
     case journalDeferred(JournalRecord)
+    /// Run the job off the loop thread and report `computed` with its id and result.
+    case compute(CoreJob)
     /// Run GreeDi's second round off the loop and report `finalGreedyDone`.
     case finalGreedy(FinalGreedyRequest)
     case progress(PhaseProgress)

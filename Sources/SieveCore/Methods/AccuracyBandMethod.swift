@@ -15,9 +15,8 @@ public struct AccuracyBandMethod: MethodDefinition {
 
     public func select(_ table: ScoreTable, _ context: SelectionContext, state: inout MethodState) throws -> MethodSelection {
         let parameters = context.parameters
-        let kept = try table.need("success", method: "accuracy-band").map {
-            AccuracyBand.score(success: Float($0), low: parameters.low, high: parameters.high)
-        }
-        return MethodSelection(rows: AccuracyBand.select(scores: kept, budget: context.budget ?? 0))
+        let success = try table.need("success", method: "accuracy-band")
+        return MethodSelection(rows: AccuracyBand.select(success: success, low: parameters.low, high: parameters.high,
+                                                         budget: context.budget ?? 0))
     }
 }

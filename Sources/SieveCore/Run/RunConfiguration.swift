@@ -3,6 +3,7 @@
 public struct RunConfiguration: Sendable, Equatable {
     public var method: SelectionMethod
     public var parameters: MethodParameters
+    /// Epochs to run; `Int.max` in follow mode without `--epochs`: until the trainer is done.
     public var epochs: Int
     public var expectWorkers: Int
     public var shardRows: Int
@@ -20,6 +21,12 @@ public struct RunConfiguration: Sendable, Equatable {
     public var maxConnections: Int = 256
     /// Follow mode: each epoch waits for its data (`dataArrived`) instead of starting at once.
     public var follow = false
+    /// While the coordinator waits (for workers to join, for a followed epoch's data), it says
+    /// so this often.
+    public var waitNoticeMillis: UInt64 = 10_000
+    /// A run whose workers have not joined by then fails with the reason (`--join-timeout`);
+    /// nil waits for ever.
+    public var joinTimeoutMillis: UInt64?
     /// Live runs only: how the built-in policy trains on each curriculum. A live policy may
     /// solve (or fail) every validation problem, leaving gradalign no direction: that epoch then
     /// scores every row 0 (ranked by row) instead of failing the run.

@@ -117,7 +117,7 @@ public struct EvaluationCounts: Sendable, Equatable {
 }
 
 /// The coordinator's copy of the policy being trained.
-struct TrainingState {
+struct TrainingState: Sendable {
     var parameters: [Float]
     var optimizer: AdamW
     var version: UInt32 = 1
