@@ -218,14 +218,16 @@ def learnalign_weight(p):
     return p * (1 - p)
 
 
-def learnalign_rows(pool, shard_rows):
+def learnalign_rows(pool, shard_rows, kernel_norm=False):
     count = len(pool.grad)
+    _, kernel_squared = dots_and_squared_norms(pool.grad, np.zeros(pool.grad.shape[1]))
 
     def shard(rows):
         total = np.zeros(pool.grad.shape[1])
         for row in rows:
             x = pool.grad[row].astype(np.float64)
-            squared = in_order(x * x)  # the exact float64 norm, not the kernel's
+            # The exact float64 norm, not the kernel's (`kernel_norm` shows that the two differ).
+            squared = kernel_squared[row] if kernel_norm else in_order(x * x)
             scale = learnalign_weight(float(pool.success[row]))
             if squared > 0 and scale != 0:
                 total = total + (scale / math.sqrt(squared)) * x
@@ -307,10 +309,14 @@ SHARD_ROWS, VALIDATION_SHARD_ROWS = 70, 7  # shards that do not line up with the
 @pytest.fixture(scope="module", params=["f16", "bf16", "f32"])
 def pool_dir(request, tmp_path_factory, gradsieve_bin):
     directory = tmp_path_factory.mktemp(f"pool-{request.param}") / "pool"
-    # 250 rows of d = 70 (two full blocks of 32 lanes and a tail of 6), in files of 64 rows;
-    # 20 validation rows in four files.
+    # 250 rows of d = 70 (two full blocks of 32 lanes and a tail of 6), in files of 6 rows;
+    # 20 validation rows in four files, renamed so that their byte order (A3, part-0001,
+    # part-0002, z0) is not the order they were written in.
     run(gradsieve_bin, "generate", "--out", str(directory), "--rows", "250", "--dim", "70", "--dtype", request.param,
         "--validation", "20", "--rows-per-file", "6", "--seed", "5")
+    validation = directory / "validation"
+    os.rename(validation / "part-0000.safetensors", validation / "z0.safetensors")
+    os.rename(validation / "part-0003.safetensors", validation / "A3.safetensors")
     return request.param, str(directory)
 
 
@@ -349,6 +355,9 @@ def test_scores_follow_the_documented_rules_bit_for_bit(tmp_path, gradsieve_bin,
         assert unlearnable, "the generated pool should hold rows with p = 0 or 1"
         assert all(bits(line["score"]) == bits(0.0) for line in unlearnable)
         assert any(line["alignment"] < 0 for line in unlearnable), "no row where -0.0 could have appeared"
+        # The test discriminates: normalising with the kernel's squared norm gives other bits.
+        other = learnalign_rows(pool, SHARD_ROWS, kernel_norm=True)
+        assert any(bits(a["score"]) != bits(b["score"]) for a, b in zip(expected, other))
     if method == "accuracy-band":
         # Every row has a score, excluded ones (p = 0 or 1 with the default band) too.
         assert any(dict(line)["success"] in (0.0, 1.0) for line in lines)
