@@ -14,7 +14,12 @@
 //      same error offset and reason), and the error offset lies within the line.
 //   3. Every id read survives the writers' quoting: `{"id": JSONText.quoted(id)}` scans back to
 //      the same id (bytes compared), as does the id inside a nested, padded object.
+//   4. The scanner agrees with an independent JSON parser: where both Foundation's
+//      JSONSerialization and the scanner accept a line as an object, they find the same `id`
+//      (missing, a string with the same bytes, or something else).
 // AddressSanitizer catches any read past a line (the scanner walks raw pointers).
+
+import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func samplesFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -45,6 +50,7 @@ public func samplesFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) 
         if case let .failure(offset, _) = first {
             check(offset >= 0 && offset <= line.count, "error offset \(offset) outside a line of \(line.count) bytes")
         }
+        if case let .id(field) = first { checkAgainstFoundation(line, field) }
         guard !line.isEmpty, case let .id(.string(id)) = first else { expected = nil; continue }
         checkQuoting(id)
         if expected != nil {
@@ -90,5 +96,20 @@ private func checkQuoting(_ id: String) {
         guard case let .id(.string(back)) = result, Array(back.utf8) == Array(id.utf8) else {
             finding("the id \(Array(id.utf8)) quoted as \(text) scans to \(result)")
         }
+    }
+}
+
+/// 4. Where Foundation's parser also reads the line as an object, its `id` is the scanner's.
+private func checkAgainstFoundation(_ line: UnsafeRawBufferPointer, _ field: JSONObjectLineScanner.IDField) {
+    guard let object = try? JSONSerialization.jsonObject(with: Data(line), options: []) as? [String: Any] else { return }
+    switch (field, object["id"]) {
+    case (.missing, nil):
+        return
+    case let (.string(id), value as String):
+        check(Array(id.utf8) == Array(value.utf8), "the scanner reads id \(Array(id.utf8)), Foundation \(Array(value.utf8))")
+    case (.notString, let value?) where !(value is String):
+        return
+    default:
+        finding("the scanner reads the id as \(field), Foundation as \(String(describing: object["id"]))")
     }
 }
