@@ -3,7 +3,7 @@ SWIFT ?= swift
 DEMO_OUT ?= demo-out
 BIN = .build/release/gradsieve
 
-.PHONY: setup build release demo demo-pool test bench clean
+.PHONY: setup build release demo demo-pool test fuzz-smoke bench clean
 
 # Installs the system libraries (Debian) when they are missing: libuv for the network layer,
 # OpenBLAS for the built-in policy's matrix products.
@@ -37,19 +37,31 @@ demo-pool: release
 # torch, which pulls several GB of CUDA wheels) and the transformers/trl/peft it resolves with.
 PYTHON_TEST_PINS = torch==2.13.0+cpu transformers==5.25.0 trl==1.16.0 peft==0.21.2 mypy==1.19.1 pytest
 
-# Swift unit and multi-process tests, the deploy/ checks, and the Python companion's tests
-# (including the ones that run the real binary, and a tiny Llama trained with TRL on CPU).
+# Swift unit and multi-process tests, the deploy/ checks, a short fuzz run of every parser, and
+# the Python companion's tests (including the ones that run the real binary, and a tiny Llama
+# trained with TRL on CPU).
 test: setup
 	python3 scripts/check-imports.py
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	bash scripts/check-deploy.sh
+	$(MAKE) fuzz-smoke
 	python3 -m pip install --quiet './python[trl]' $(PYTHON_TEST_PINS)
 	GRADSIEVE_BIN=$(CURDIR)/.build/debug/gradsieve HF_HUB_OFFLINE=1 python3 -m pytest python/tests -q
+
+# Every parser's libFuzzer target for FUZZ_SECONDS each (docs/fuzzing.md): the wire codec,
+# samples.jsonl, safetensors, the journal and the sealed-frame reader. Fails on the first
+# crash, naming its input.
+FUZZ_SECONDS ?= 15
+FUZZ_TARGETS = wire samples safetensors journal sealed
+fuzz-smoke:
+	@for target in $(FUZZ_TARGETS); do \
+		FUZZ_COVERAGE=0 bash scripts/fuzz.sh $$target $(FUZZ_SECONDS) || exit 1; \
+	done
 
 # The benchmark of docs/benchmarks.md (about 15 minutes and 12 GB of disk; prints a table).
 bench: setup
 	scripts/bench.sh
 
 clean:
-	rm -rf .build $(DEMO_OUT)
+	rm -rf .build .build-fuzz $(DEMO_OUT)
