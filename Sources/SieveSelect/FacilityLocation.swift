@@ -9,7 +9,8 @@ public enum FacilityLocation {
     public static let name = "facility-location"
     /// C holds `poolFactor * budget` rows of the scoring method's ranking (`--pool-factor`).
     public static let defaultPoolFactor = 4
-    /// GreeDi's number of parts (`--partitions`).
+    /// GreeDi's number of parts (`--partitions`). With the pool factor 4 the parts hold half a
+    /// budget and return a quarter of one each (`partBudget`), so the union is twice the budget.
     public static let defaultPartitions = 8
     /// The most memory `greedy` spends on a similarity matrix (|C| x |C| Float32, columns
     /// rounded up to 32): 1.6 GB, enough for 20,000 candidates. Beyond it dot products are
