@@ -3,7 +3,7 @@ SWIFT ?= swift
 DEMO_OUT ?= demo-out
 BIN = .build/release/gradsieve
 
-.PHONY: setup build release demo demo-pool test fuzz-smoke bench clean
+.PHONY: setup build release demo demo-pool test fuzz-smoke bench bench-facility clean
 
 # Installs the system libraries (Debian) when they are missing: libuv for the network layer,
 # OpenBLAS for the built-in policy's matrix products.
@@ -62,6 +62,11 @@ fuzz-smoke:
 # The benchmark of docs/benchmarks.md (about 15 minutes and 12 GB of disk; prints a table).
 bench: setup
 	scripts/bench.sh
+
+# Facility location against apricot on the same 20,000 x 1,024 candidates (docs/benchmarks.md;
+# needs pip install apricot-select scikit-learn; a few minutes).
+bench-facility: setup
+	scripts/bench-facility.sh
 
 clean:
 	rm -rf .build .build-fuzz $(DEMO_OUT)

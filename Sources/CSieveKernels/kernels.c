@@ -439,6 +439,79 @@ GS_AVX2 static void avx2_group_dots(const float *vectors, size_t rows, size_t d,
     }
 }
 
+/// Register block of `avx2_tile_dots`: R rows (R <= GS_MR, a constant after inlining) against
+/// two tiles (16 columns), over elements k0..<k1. The rows come packed (`xp[(j - k0) * R + r]`,
+/// so the broadcasts read one stream instead of R streams 4 d bytes apart, which share L1 sets
+/// when d is a multiple of 1024). `first`: the sums start from zero; otherwise from the partial
+/// sums in `out` (what the previous block of elements left there: a Float32 stored and loaded
+/// back is the same Float32, so splitting j changes no bit).
+#define GS_MR 6
+#define GS_KC 256
+GS_AVX2_INLINE void avx2_tile_micro(const float *xp, const int R, const float *tp0, const float *tp1,
+                                    size_t k0, size_t k1, float *out, size_t out_stride, int first) {
+    __m256 a[GS_MR][2];
+    for (int r = 0; r < R; r++) {
+        if (first) {
+            a[r][0] = _mm256_setzero_ps();
+            a[r][1] = _mm256_setzero_ps();
+        } else {
+            a[r][0] = _mm256_loadu_ps(out + r * out_stride);
+            a[r][1] = _mm256_loadu_ps(out + r * out_stride + 8);
+        }
+    }
+    for (size_t j = k0; j < k1; j++, xp += R) {
+        __m256 b0 = _mm256_loadu_ps(tp0 + j * 8), b1 = _mm256_loadu_ps(tp1 + j * 8);
+        for (int r = 0; r < R; r++) {
+            __m256 xr = _mm256_broadcast_ss(xp + r);
+            a[r][0] = _mm256_add_ps(a[r][0], _mm256_mul_ps(xr, b0));
+            a[r][1] = _mm256_add_ps(a[r][1], _mm256_mul_ps(xr, b1));
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        _mm256_storeu_ps(out + r * out_stride, a[r][0]);
+        _mm256_storeu_ps(out + r * out_stride + 8, a[r][1]);
+    }
+}
+
+/// gs_tile_dots on AVX2: blocks of GS_KC elements (so a pair of tiles' block, 16 KiB, stays in
+/// L1 while every packed block of 6 rows uses it), 6 rows x 16 columns in 12 registers.
+GS_AVX2 static void avx2_tile_dots(const float *vectors, size_t rows, size_t d, const float *tiles, size_t groups,
+                                   float *out, size_t out_stride) {
+    const size_t tileCount = groups * 4;
+    float *packed = malloc(rows * GS_KC * sizeof(float));
+    if (!packed) abort();
+    for (size_t k0 = 0; k0 < d; k0 += GS_KC) {
+        const size_t k1 = k0 + GS_KC < d ? k0 + GS_KC : d, kn = k1 - k0;
+        const int first = k0 == 0;
+        // Block b of R rows (R = 6, the last one fewer) at packed + b * 6 * kn, element-major.
+        for (size_t r0 = 0; r0 < rows; r0 += GS_MR) {
+            const size_t R = rows - r0 < GS_MR ? rows - r0 : GS_MR;
+            float *p = packed + r0 * kn;
+            for (size_t j = 0; j < kn; j++) {
+                for (size_t r = 0; r < R; r++) p[j * R + r] = vectors[(r0 + r) * d + k0 + j];
+            }
+        }
+        for (size_t t = 0; t < tileCount; t += 2) {
+            const float *tp0 = tiles + t * d * 8, *tp1 = tp0 + d * 8;
+            size_t r = 0;
+            for (; r + GS_MR <= rows; r += GS_MR) {
+                avx2_tile_micro(packed + r * kn, GS_MR, tp0, tp1, k0, k1, out + r * out_stride + t * 8, out_stride, first);
+            }
+            const float *x = packed + r * kn;
+            float *o = out + r * out_stride + t * 8;
+            switch (rows - r) {
+            case 5: avx2_tile_micro(x, 5, tp0, tp1, k0, k1, o, out_stride, first); break;
+            case 4: avx2_tile_micro(x, 4, tp0, tp1, k0, k1, o, out_stride, first); break;
+            case 3: avx2_tile_micro(x, 3, tp0, tp1, k0, k1, o, out_stride, first); break;
+            case 2: avx2_tile_micro(x, 2, tp0, tp1, k0, k1, o, out_stride, first); break;
+            case 1: avx2_tile_micro(x, 1, tp0, tp1, k0, k1, o, out_stride, first); break;
+            default: break;
+            }
+        }
+    }
+    free(packed);
+}
+
 static int cpu_has_avx2(void) {
     __builtin_cpu_init();
     // __builtin_cpu_supports also checks that the OS saves the YMM registers (XCR0).
@@ -505,4 +578,30 @@ void gs_group_dots(const float *vectors, size_t rows, size_t d, const float *til
     }
 #endif
     portable_group_dots(vectors, rows, d, tiles, out, out_stride);
+}
+
+void gs_tile_dots(const float *vectors, size_t rows, size_t d, const float *tiles, size_t groups, float *out,
+                  size_t out_stride) {
+#if GS_X86
+    if (gs_kernel_path() == GS_PATH_AVX2) {
+        avx2_tile_dots(vectors, rows, d, tiles, groups, out, out_stride);
+        return;
+    }
+#endif
+    for (size_t g = 0; g < groups; g++) {
+        portable_group_dots(vectors, rows, d, tiles + g * 32 * d, out + g * 32, out_stride);
+    }
+}
+
+void gs_transpose_block(const float *src, size_t src_stride, size_t src_rows, size_t src_cols, float *dst,
+                        size_t dst_stride) {
+    // In 8 x 8 squares so that both sides are read and written a cache line at a time.
+    for (size_t i0 = 0; i0 < src_rows; i0 += 8) {
+        for (size_t j0 = 0; j0 < src_cols; j0 += 8) {
+            const size_t i1 = i0 + 8 < src_rows ? i0 + 8 : src_rows, j1 = j0 + 8 < src_cols ? j0 + 8 : src_cols;
+            for (size_t j = j0; j < j1; j++) {
+                for (size_t i = i0; i < i1; i++) dst[j * dst_stride + i] = src[i * src_stride + j];
+            }
+        }
+    }
 }

@@ -127,6 +127,22 @@ public enum TileKernels {
                                  out: UnsafeMutablePointer<Float>, outStride: Int) {
         gs_group_dots(vectors, rows, dimension, tiles, out, outStride)
     }
+
+    /// `groupDots` against `groups` consecutive groups (group g at `tiles + g * 32 * dimension`)
+    /// into `out + r * outStride + 32 g`: bit for bit what `groupDots` gives group by group; the
+    /// AVX2 path blocks over rows, columns and elements (a matrix product at the multiply rate).
+    @inline(__always)
+    public static func tileDots(vectors: UnsafePointer<Float>, rows: Int, dimension: Int, tiles: UnsafePointer<Float>,
+                                groups: Int, out: UnsafeMutablePointer<Float>, outStride: Int) {
+        gs_tile_dots(vectors, rows, dimension, tiles, groups, out, outStride)
+    }
+
+    /// `dst[j * dstStride + i] = src[i * srcStride + j]` for `i < srcRows`, `j < srcColumns`.
+    @inline(__always)
+    public static func transpose(_ src: UnsafePointer<Float>, srcStride: Int, srcRows: Int, srcColumns: Int,
+                                 into dst: UnsafeMutablePointer<Float>, dstStride: Int) {
+        gs_transpose_block(src, srcStride, srcRows, srcColumns, dst, dstStride)
+    }
 }
 
 extension ElementType {

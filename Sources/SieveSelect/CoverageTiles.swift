@@ -88,6 +88,31 @@ struct CoverageTiles {
         return sum
     }
 
+    /// Sets each entry's bound to its gain under `cover` and its round to `round`: the same
+    /// values `gain(of:cover:)` gives one by one, computed on every core when there are
+    /// several (each entry's gain is its own fixed sum, whichever thread adds it up).
+    func refresh(_ entries: inout [LazyGainQueue.Entry], cover: [Float], round: Int) {
+        if entries.count == 1 || !usesMatrix {
+            for i in entries.indices {
+                entries[i].bound = gain(of: entries[i].index, cover: cover)
+                entries[i].round = round
+            }
+            return
+        }
+        let indices = entries.map(\.index)
+        var gains = [Double](repeating: 0, count: entries.count)
+        gains.withUnsafeMutableBufferPointer { gains in
+            let out = GainPointer(p: gains.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: indices.count) { i in
+                out.p[i] = gain(of: indices[i], cover: cover)
+            }
+        }
+        for i in entries.indices {
+            entries[i].bound = gains[i]
+            entries[i].round = round
+        }
+    }
+
     /// cover(y) = max(cover(y), <x, y>) for every y: vector x joins the picked set.
     func raise(_ cover: inout [Float], by x: Int) {
         cover.withUnsafeMutableBufferPointer { cover in
@@ -102,32 +127,99 @@ struct CoverageTiles {
         }
     }
 
-    /// Row x of the matrix holds <x, y> for every padded y. Blocks of 32 rows go through the
-    /// groups together, so a group's tiles are read from memory once per block, not per row.
-    /// Blocks are spread over every core: each writes its own rows, and every entry is the same
-    /// arithmetic whichever thread computes it, so the matrix is the same bits.
-    /// (Computing only half and mirroring, since <x, y> = <y, x> to the bit, measured slower:
-    /// the strided copy costs more than the multiply-adds it saves.)
+    /// Row x of the matrix holds <x, y> for every padded y. The matrix is symmetric to the bit
+    /// (<x, y> and <y, x> multiply the same pairs in the same order, and a Float32 product does
+    /// not depend on the order of its factors), so only the blocks on and right of the diagonal
+    /// are computed: blocks of 96 rows (3 groups) against every group from their own first one
+    /// on, as one blocked matrix product (`TileKernels.tileDots`), spread over every core; then
+    /// each row group copies the rest of its row, transposed, from the rows above it. Every
+    /// entry is the same arithmetic whichever thread and path computes it, so the matrix is the
+    /// same bits as computing every entry directly.
     private mutating func fillMatrix() {
         let width = paddedCount, count = self.count, dimension = self.dimension, groups = groupCount
         let tileFloats = dimension * Self.lanes * 4
+        let blockGroups = Self.fillBlockGroups, blocks = (groups + blockGroups - 1) / blockGroups
         vectors.withUnsafeBufferPointer { vectors in
             tiles.withUnsafeBufferPointer { tiles in
                 matrix.withUnsafeMutableBufferPointer { matrix in
                     let shared = MatrixPointers(v: vectors.baseAddress!, t: tiles.baseAddress!, m: matrix.baseAddress!)
-                    DispatchQueue.concurrentPerform(iterations: groups) { block in
+                    DispatchQueue.concurrentPerform(iterations: blocks) { block in
                         let (v, t, m) = (shared.v, shared.t, shared.m)
-                        let first = block * Self.groupWidth
-                        let rows = min(first + Self.groupWidth, count) - first
-                        for group in 0..<groups {
-                            TileKernels.groupDots(vectors: v + first * dimension, rows: rows, dimension: dimension,
-                                                  tiles: t + group * tileFloats, out: m + first * width + group * Self.groupWidth,
-                                                  outStride: width)
+                        let firstGroup = block * blockGroups, first = firstGroup * Self.groupWidth
+                        let rows = min(first + blockGroups * Self.groupWidth, count) - first
+                        TileKernels.tileDots(vectors: v + first * dimension, rows: rows, dimension: dimension,
+                                             tiles: t + firstGroup * tileFloats, groups: groups - firstGroup,
+                                             out: m + first * width + firstGroup * Self.groupWidth, outStride: width)
+                    }
+                    // Row group g's columns left of its block's first group: the block rows above,
+                    // all computed by now, read down column group g.
+                    DispatchQueue.concurrentPerform(iterations: groups) { group in
+                        let m = shared.m
+                        let first = group * Self.groupWidth, rows = min(first + Self.groupWidth, count) - first
+                        let columns = (group / blockGroups) * blockGroups * Self.groupWidth
+                        guard columns > 0 else { return }
+                        TileKernels.transpose(m + first, srcStride: width, srcRows: columns, srcColumns: rows,
+                                              into: m + first * width, dstStride: width)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Groups per block of rows in `fillMatrix` (96 rows: 16 register blocks of 6).
+    static let fillBlockGroups = 3
+
+    /// The cover of a set: cover(y) = max(0, max over x in `picks` of <x, y>) for every padded
+    /// y, the same bits as `raise` by each pick in turn from `emptyCover()` (a maximum does not
+    /// depend on the order its terms come in: no term is NaN, and a -0 never replaces the
+    /// starting +0). Computed as a blocked matrix product on every core, each thread owning a
+    /// range of columns; the matrix, if any, is not used.
+    func cover(of picks: [Int]) -> [Float] {
+        var gathered = [Float](repeating: 0, count: picks.count * dimension)
+        for (i, x) in picks.enumerated() {
+            precondition(x >= 0 && x < count)
+            gathered[(i * dimension)..<((i + 1) * dimension)] = vectors[(x * dimension)..<((x + 1) * dimension)]
+        }
+        return cover(byVectors: gathered, count: picks.count)
+    }
+
+    /// `cover(of:)` for `count` vectors given row-major (`dimension` Floats each), which need
+    /// not be among the tiled ones.
+    func cover(byVectors gathered: [Float], count pickCount: Int) -> [Float] {
+        precondition(gathered.count == pickCount * dimension)
+        var cover = emptyCover()
+        guard pickCount > 0, count > 0 else { return cover }
+        let dimension = self.dimension, tileFloats = dimension * Self.lanes * 4
+        let chunkGroups = 2, chunks = (groupCount + chunkGroups - 1) / chunkGroups, pickBlock = 96
+        let groups = groupCount
+        gathered.withUnsafeBufferPointer { gathered in
+            tiles.withUnsafeBufferPointer { tiles in
+                cover.withUnsafeMutableBufferPointer { cover in
+                    let shared = MatrixPointers(v: gathered.baseAddress!, t: tiles.baseAddress!, m: cover.baseAddress!)
+                    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                        let firstGroup = chunk * chunkGroups, groupsHere = min(chunkGroups, groups - firstGroup)
+                        let width = groupsHere * Self.groupWidth
+                        let c = UnsafeMutableRawPointer(shared.m + firstGroup * Self.groupWidth)
+                        var out = [Float](repeating: 0, count: pickBlock * width)
+                        out.withUnsafeMutableBufferPointer { out in
+                            for start in stride(from: 0, to: pickCount, by: pickBlock) {
+                                let rows = min(pickBlock, pickCount - start)
+                                TileKernels.tileDots(vectors: shared.v + start * dimension, rows: rows, dimension: dimension,
+                                                     tiles: shared.t + firstGroup * tileFloats, groups: groupsHere,
+                                                     out: out.baseAddress!, outStride: width)
+                                for r in 0..<rows {
+                                    let row = UnsafeRawPointer(out.baseAddress! + r * width)
+                                    for lane in stride(from: 0, to: width, by: Self.lanes) {
+                                        Self.lift(c, lane * 4, row.loadUnaligned(fromByteOffset: lane * 4, as: SIMD8<Float>.self))
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
+        return cover
     }
 
     /// <x, y> for the 32 vectors y of `group`: a matrix read if there is a matrix.
@@ -182,10 +274,18 @@ struct CoverageTiles {
 ///
 /// `@unchecked Sendable`, and why that holds: the pointers are valid for the whole
 /// `concurrentPerform` (it returns only when every iteration has, inside the `withUnsafe*`
-/// calls that lent them); `v` and `t` are only read; each iteration writes only the rows of `m`
-/// of its own block, so no two threads touch the same element.
+/// calls that lent them); `v` and `t` are only read; each iteration writes only its own part of
+/// `m`: in `fillMatrix`'s first pass the rows of its block, in its second the columns left of
+/// its row group's block (which that pass never reads), in `cover(of:)` its range of columns.
+/// So no two threads touch the same element at once.
 private struct MatrixPointers: @unchecked Sendable {
     let v: UnsafePointer<Float>
     let t: UnsafePointer<Float>
     let m: UnsafeMutablePointer<Float>
+}
+
+/// Where `refresh`'s threads put their gains: iteration i writes only element i, and the
+/// buffer outlives the `concurrentPerform` (see `MatrixPointers`).
+private struct GainPointer: @unchecked Sendable {
+    let p: UnsafeMutablePointer<Double>
 }

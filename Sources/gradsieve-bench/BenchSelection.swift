@@ -26,6 +26,12 @@ struct BenchSelection: ParsableCommand {
     @Option(help: "Facility location: budget (picks).")
     var flBudget: Int = 5_000
 
+    @Option(help: "Facility location: read the candidates from this pool's grad rows (its first --fl-candidates rows, as unit vectors) instead of generating them.")
+    var flData: String?
+
+    @Option(help: "Facility location: GreeDi variants to run next to single greedy, comma-separated parts:unionFactor (e.g. 4:2,8:2); each prints its time and f over single greedy's.")
+    var flGreedi: String = ""
+
     @Option(help: "Lines of samples.jsonl to read (a file is written in a temporary directory).")
     var samplesRows: Int = 1_000_000
 
@@ -45,7 +51,7 @@ struct BenchSelection: ParsableCommand {
         let parts = Set(only.split(separator: ",").map(String.init))
         if parts.contains("ranking") { ranking() }
         if parts.contains("ids") { try ids() }
-        if parts.contains("facility") { facility() }
+        if parts.contains("facility") { try facility() }
     }
 
     private func ranking() {
@@ -89,24 +95,54 @@ struct BenchSelection: ParsableCommand {
                             note: "\(String(format: "%.1f", Double(size) / 1e6)) MB, \(String(format: "%.3g", Double(count) / (times.min() ?? 1))) rows/s")
     }
 
-    private func facility() {
+    private func facility() throws {
+        var vectors: [Float]
+        var source = "generated, 200 clusters"
+        if let path = flData {
+            let pool = try Pool.open(directory: path, readIDs: false)
+            guard let dimension = pool.dimension, pool.gradType != nil else { throw ValidationError("the pool at \(path) has no grad tensor") }
+            let count = min(flCandidates, pool.rowCount)
+            vectors = []
+            for segment in pool.segments(rows: 0..<count) { vectors += pool.gradFloats(segment) }
+            vectors = FacilityLocation.unitRows(vectors, dimension: dimension)
+            source = "\(path), first \(count) rows, d = \(dimension)"
+            return try facility(vectors: vectors, count: count, dimension: dimension, source: source)
+        }
         // Clustered unit vectors, like gradients of related problems.
         var generator = SplitMix64(seed: 11)
         func uniform() -> Float { Float(Double(generator.next() >> 11) / Double(1 << 53) * 2 - 1) }
         let clusters = 200
         let centres = (0..<(clusters * flDim)).map { _ in uniform() }
-        var vectors = [Float](repeating: 0, count: flCandidates * flDim)
+        vectors = [Float](repeating: 0, count: flCandidates * flDim)
         for row in 0..<flCandidates {
             let centre = row % clusters
             for j in 0..<flDim { vectors[row * flDim + j] = centres[centre * flDim + j] + 0.6 * uniform() }
         }
         vectors = FacilityLocation.unitRows(vectors, dimension: flDim)
-        let rows = Array(0..<flCandidates)
+        try facility(vectors: vectors, count: flCandidates, dimension: flDim, source: source)
+    }
+
+    private func facility(vectors: [Float], count: Int, dimension: Int, source: String) throws {
+        let rows = Array(0..<count)
         var value = 0.0
         let times = (0..<flRepeats).map { _ in
-            BenchClock.time { value = FacilityLocation.greedy(rows: rows, vectors: vectors, dimension: flDim, budget: flBudget).value }
+            BenchClock.time { value = FacilityLocation.greedy(rows: rows, vectors: vectors, dimension: dimension, budget: flBudget).value }
         }
-        BenchReport.seconds("FacilityLocation.greedy \(flCandidates) x d=\(flDim) budget=\(flBudget)", times,
-                            note: "f = \(String(format: "%.1f", value))")
+        BenchReport.seconds("FacilityLocation.greedy \(count) x d=\(dimension) budget=\(flBudget)", times,
+                            note: "f = \(String(format: "%.1f", value)); \(source)")
+        for variant in flGreedi.split(separator: ",") {
+            let fields = variant.split(separator: ":").compactMap { Int($0) }
+            guard fields.count == 2, fields[0] > 0, fields[1] > 0 else { throw ValidationError("--fl-greedi takes parts:unionFactor, not \(variant)") }
+            var greeDi = 0.0
+            let greeDiTimes = (0..<flRepeats).map { _ in
+                BenchClock.time {
+                    greeDi = FacilityLocation.greeDi(rows: rows, vectors: vectors, dimension: dimension, budget: flBudget,
+                                                     parts: fields[0], unionFactor: fields[1]).value
+                }
+            }
+            BenchReport.seconds("FacilityLocation.greeDi parts=\(fields[0]) unionFactor=\(fields[1]) \(count) x d=\(dimension) budget=\(flBudget)",
+                                greeDiTimes,
+                                note: "f = \(String(format: "%.1f", greeDi)), \(String(format: "%.4f", greeDi / value)) of single greedy's; time \(String(format: "%.2f", (greeDiTimes.min() ?? 0) / (times.min() ?? 1))) of single greedy's (one process, every core)")
+        }
     }
 }

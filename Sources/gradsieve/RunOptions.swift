@@ -50,7 +50,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "facility-location: candidates = pool factor x budget top rows.")
     var poolFactor: Int = 4
 
-    @Option(help: "facility-location: GreeDi parts (fixed by the data, never by the worker count).")
+    @Option(help: "facility-location: GreeDi parts (fixed by the data, never by the worker count); each returns min(part, budget, ceil(2 x budget / parts)) picks. 1: central lazy greedy.")
     var partitions: Int = 8
 
     @Option(help: "Output directory for run.json and epoch-NNNN/.")

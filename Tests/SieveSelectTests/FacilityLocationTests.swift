@@ -58,7 +58,8 @@ final class FacilityLocationTests: XCTestCase {
     }
 
     func testSimilarityMatrixChangesNoBit() {
-        for (count, dimension) in [(1, 3), (31, 5), (33, 8), (100, 17)] {
+        // 300 and 520 vectors: several blocks of 96 rows, so most of the matrix is mirrored.
+        for (count, dimension) in [(1, 3), (31, 5), (33, 8), (100, 17), (300, 9), (520, 40)] {
             let vectors = TestData.randomUnitVectors(count: count, dimension: dimension, seed: UInt64(count))
             let rows = Array((0..<count).reversed())
             let withMatrix = FacilityLocation.greedy(rows: rows, vectors: vectors, dimension: dimension, budget: count / 2 + 1)
@@ -67,6 +68,71 @@ final class FacilityLocationTests: XCTestCase {
             XCTAssertEqual(withMatrix.value, without.value)
             XCTAssertEqual(FacilityLocation.value(of: withMatrix.picks, ground: rows, vectors: vectors, dimension: dimension), withMatrix.value)
         }
+    }
+
+    /// Lazy greedy with the symmetric (mirrored) matrix and batched refreshes on every core
+    /// against plain greedy recomputing every dot product.
+    func testLazyGreedyWithMirroredMatrixEqualsPlainGreedy() {
+        for (count, dimension, seed) in [(250, 6, UInt64(21)), (400, 12, UInt64(22))] {
+            let vectors = TestData.clusteredUnitVectors(count: count, dimension: dimension, clusters: 7, spread: 0.5, seed: seed)
+            let rows = (0..<count).map { ($0 * 37 + 11) % 1009 }
+            let lazy = FacilityLocation.greedy(rows: rows, vectors: vectors, dimension: dimension, budget: 60)
+            let plain = plainGreedy(rows: rows, vectors: vectors, dimension: dimension, budget: 60)
+            XCTAssertEqual(lazy.picks, plain.picks, "seed \(seed)")
+            XCTAssertEqual(lazy.value, plain.value, "seed \(seed)")
+        }
+    }
+
+    /// f(S) with the covers of some rows given (as GreeDi's second round has them) is the same
+    /// bits as computing every cover.
+    func testValueWithKnownCoversIsTheSameBits() {
+        let count = 300, dimension = 10
+        let vectors = TestData.clusteredUnitVectors(count: count, dimension: dimension, clusters: 6, spread: 0.5, seed: 9)
+        let rows = (0..<count).map { $0 * 3 + 1 }
+        let union = rows.enumerated().filter { $0.offset % 3 != 0 }.map(\.element)
+        var unionVectors: [Float] = []
+        for (i, _) in rows.enumerated() where i % 3 != 0 {
+            unionVectors += vectors[(i * dimension)..<((i + 1) * dimension)]
+        }
+        let run = FacilityLocation.greedyWithCover(rows: union, vectors: unionVectors, dimension: dimension, budget: 40)
+        XCTAssertEqual(run.value, run.cover.reduce(0.0) { $0 + Double($1) })
+        var known: [Int: Float] = [:]
+        for (i, row) in union.enumerated() { known[row] = run.cover[i] }
+        let full = FacilityLocation.value(of: run.picks, ground: rows, vectors: vectors, dimension: dimension)
+        let reused = FacilityLocation.value(of: run.picks, ground: rows, vectors: vectors, dimension: dimension, known: known)
+        XCTAssertEqual(full.bitPattern, reused.bitPattern)
+        XCTAssertEqual(FacilityLocation.value(of: run.picks, ground: union, vectors: unionVectors, dimension: dimension), run.value)
+    }
+
+    /// Round 1's picks per part: the union holds at most unionFactor x budget rows, no part gives
+    /// more than it holds or more than the budget.
+    func testPartBudgetRule() {
+        XCTAssertEqual(FacilityLocation.partBudget(budget: 5000, partSize: 5000, parts: 4), 2500)
+        XCTAssertEqual(FacilityLocation.partBudget(budget: 5000, partSize: 2500, parts: 8), 1250)
+        XCTAssertEqual(FacilityLocation.partBudget(budget: 5000, partSize: 10000, parts: 2), 5000)
+        XCTAssertEqual(FacilityLocation.partBudget(budget: 5000, partSize: 20000, parts: 1), 5000)
+        XCTAssertEqual(FacilityLocation.partBudget(budget: 10, partSize: 3, parts: 4), 3)
+        XCTAssertEqual(FacilityLocation.partBudget(budget: 10, partSize: 13, parts: 3), 7)  // ceil(20 / 3)
+        XCTAssertEqual(FacilityLocation.partBudget(budget: 0, partSize: 13, parts: 3), 0)
+        XCTAssertEqual(FacilityLocation.partBudget(budget: 5000, partSize: 5000, parts: 4, unionFactor: 1), 1250)
+    }
+
+    /// GreeDi with the default partitions and pool factor on a small clustered case: the set is
+    /// worth at least 0.95 of single greedy's over the same candidates, and round 1 really
+    /// returns fewer rows than the candidates (the union is smaller than C).
+    func testGreeDiDefaultsKeepNinetyFivePercentAndSaveWork() {
+        let budget = 150, count = budget * FacilityLocation.defaultPoolFactor, dimension = 24
+        let parts = FacilityLocation.defaultPartitions
+        let vectors = TestData.clusteredUnitVectors(count: count, dimension: dimension, clusters: 30, spread: 0.6, seed: 5)
+        let rows = Array(0..<count)
+        let single = FacilityLocation.greedy(rows: rows, vectors: vectors, dimension: dimension, budget: budget)
+        let greeDi = FacilityLocation.greeDi(rows: rows, vectors: vectors, dimension: dimension, budget: budget, parts: parts)
+        let union = FacilityLocation.partition(candidates: rows, parts: parts).reduce(0) {
+            $0 + FacilityLocation.partBudget(budget: budget, partSize: $1.count, parts: parts)
+        }
+        XCTAssertLessThan(union, count)
+        XCTAssertEqual(Set(greeDi.picks).count, budget)
+        XCTAssertGreaterThanOrEqual(greeDi.value / single.value, 0.95)
     }
 
     func testEmptyInputsAndZeroBudget() {

@@ -56,6 +56,18 @@ uint64_t gs_stream_read(const void *bytes, size_t count);
 void gs_group_dots(const float *vectors, size_t rows, size_t d, const float *tiles,
                    float *out, size_t out_stride);
 
+/// gs_group_dots against `groups` consecutive groups (group g at `tiles + g * 32 * d`): for
+/// each of `rows` vectors, out[r * out_stride + 32 g + c]. Every output is bit for bit what
+/// gs_group_dots gives (the sum over j in order, multiply then add, from zero), on every path;
+/// the AVX2 path blocks over rows, columns and elements to run at the machine's multiply rate.
+void gs_tile_dots(const float *vectors, size_t rows, size_t d, const float *tiles, size_t groups,
+                  float *out, size_t out_stride);
+
+/// dst[j * dst_stride + i] = src[i * src_stride + j] for i < src_rows, j < src_cols (a copy of
+/// a block of the similarity matrix into its mirror image).
+void gs_transpose_block(const float *src, size_t src_stride, size_t src_rows, size_t src_cols,
+                        float *dst, size_t dst_stride);
+
 #ifdef __cplusplus
 }
 #endif

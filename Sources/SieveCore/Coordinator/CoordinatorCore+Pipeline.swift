@@ -53,8 +53,8 @@ extension CoordinatorCore {
             guard part < diversity.parts.count else { return "partPicks for part \(part), which does not exist" }
             let allowed = Set(diversity.parts[part])
             let rows = picks.picks.map { Int($0) }
-            guard rows.count == min(diversity.budget, allowed.count), rows.allSatisfy(allowed.contains), Set(rows).count == rows.count else {
-                return "partPicks for part \(part) has \(rows.count) rows; expected \(min(diversity.budget, allowed.count)) distinct rows of the part"
+            guard rows.count == diversity.partBudget(part), rows.allSatisfy(allowed.contains), Set(rows).count == rows.count else {
+                return "partPicks for part \(part) has \(rows.count) rows; expected \(diversity.partBudget(part)) distinct rows of the part"
             }
             diversity.picks[part] = rows
         case let .taskResult(result):
@@ -261,4 +261,9 @@ struct DiversityState {
     var parts: [[Int]] = []
     var budget = 0
     var picks: [[Int]?] = []
+
+    /// Round 1's picks from part `part` (`FacilityLocation.partBudget`).
+    func partBudget(_ part: Int) -> Int {
+        FacilityLocation.partBudget(budget: budget, partSize: parts[part].count, parts: parts.count)
+    }
 }

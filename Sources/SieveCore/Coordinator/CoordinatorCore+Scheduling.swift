@@ -69,7 +69,7 @@ extension CoordinatorCore {
         case .train, .evaluate:
             return taskAssignment(epoch, step, shard, attempt)
         case .diversity:
-            let budget = UInt32(min(diversity.budget, diversity.parts[shard].count))
+            let budget = UInt32(diversity.partBudget(shard))
             return .assignPart(PartAssignment(epoch: UInt32(epoch), part: UInt32(shard), attempt: attempt, budget: budget,
                                               rows: diversity.parts[shard].map { UInt64($0) }))
         case let .reduce(reduction): phase = reduction
