@@ -1,8 +1,8 @@
 // libFuzzer entry point for the run journal: JournalFile.read (the length + CRC-32 framing, the
 // torn-tail rule) and JournalRecord.decode (the record kinds a resumed coordinator replays).
 //
-// Built by scripts/fuzz.sh with swiftc over Sources/SieveData/*.swift, JournalRecord.swift (from
-// SieveCluster, wherever it lives under Sources/, unedited), fuzz/JournalShim.swift,
+// Built by scripts/fuzz.sh with swiftc over Sources/SieveData/*.swift, JournalRecord.swift,
+// EpochRecord.swift and GreedyOutcome.swift (from SieveCore, found by name under Sources/, unedited),
 // fuzz/FuzzSupport.swift and this file in one module, linked with SieveWire (for the `result`
 // records' frames) and a SieveKernels of SplitMix64.swift, each built as a module of its own.
 //

@@ -372,11 +372,14 @@ private func checkDecodeError(_ error: WireError, frame: Frame) {
         check(named, "\(error.code) does not name \(type.name): \(error.message)")
     case .frameTooLarge, .frameTooShort, .badMagic:
         finding("Message.decode threw the framing error \(error.code)")
+    case .authenticationFailed:
+        finding("Message.decode threw authenticationFailed, which only the sealed-frame opener reports")
     }
 }
 
 /// Check 5.
 private func checkError(_ error: WireError) {
+    // Code 8 (authenticationFailed) is the sealed-frame opener's, never the plain codec's.
     check((1...7).contains(error.wireCode), "wire code \(error.wireCode) outside 1...7")
     check(!error.message.isEmpty && error.description == error.message, "bad error message for \(error.code)")
     check(ErrorMessage(error).wireErrorCode == error.code, "ErrorMessage loses the code of \(error.code)")

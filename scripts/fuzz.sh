@@ -92,13 +92,13 @@ case "$target" in
         covered_sources=(Sources/SieveData/SafetensorsFile.swift Sources/SieveData/SafetensorsHeader.swift)
         ;;
       journal)
-        # JournalRecord.swift lives in SieveCluster and imports SieveWire: it is compiled, unedited,
+        # JournalRecord.swift lives in SieveCore and imports SieveWire: it is compiled, unedited,
         # into one module named SieveWire with the codec's sources (so its import names its own
-        # module), with stand-ins for the two SieveCluster types it names (fuzz/JournalShim.swift).
+        # module), with the files of the two SieveCore types it names (EpochRecord, GreedyOutcome).
         module=SieveWire
         record=$(source_named JournalRecord.swift)
-        sources=(Sources/SieveData/*.swift Sources/SieveWire/*.swift "$record" fuzz/JournalShim.swift
-                 fuzz/FuzzSupport.swift fuzz/JournalFuzz.swift)
+        sources=(Sources/SieveData/*.swift Sources/SieveWire/*.swift "$record" "$(source_named EpochRecord.swift)"
+                 "$(source_named GreedyOutcome.swift)" fuzz/FuzzSupport.swift fuzz/JournalFuzz.swift)
         max_len=16384
         covered_sources=(Sources/SieveData/JournalFile.swift "$record")
         # swiftc warns that it ignores JournalRecord's import of its own module: expected.

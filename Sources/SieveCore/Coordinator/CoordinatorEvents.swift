@@ -37,17 +37,6 @@ public struct FinalGreedyRequest: Sendable, Equatable {
     public var weights: [Float]? = nil
 }
 
-/// Rows picked by a facility-location greedy, in pick order, with f over the ground set that was
-/// asked for.
-public struct GreedyOutcome: Sendable, Equatable {
-    public var picks: [Int]
-    public var value: Double
-    public init(picks: [Int], value: Double) {
-        self.picks = picks
-        self.value = value
-    }
-}
-
 /// What the state machine wants done; the shell carries it out in order.
 public enum CoordinatorDirective: Sendable {
     case send(ConnectionID, Message, requestID: UInt32)
