@@ -150,26 +150,8 @@ status=0
 "$fuzzer" -max_total_time="$duration" -print_final_stats=1 -timeout=10 -max_len="$max_len" \
   -artifact_prefix="$artifacts/" "$@" "$work" >"$log" 2>&1 || status=$?
 
-executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
-coverage=$(grep -E '^#[0-9]+' "$log" | grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*/[0-9a-zA-Z]*' | tail -n 1 || true)
-echo "executions: ${executions:-unknown} (${speed:-?}/s) in $duration s"
-echo "coverage:   ${coverage:-unknown} (cov = edges, ft = features, corp = working corpus)"
-echo "corpus:     $(find "$work" -type f | wc -l) inputs in $work (seeds: $(find "$seeds" -type f | wc -l))"
-
-crashes=$(find "$artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | sort)
-if [ -n "$crashes" ]; then
-  echo "FOUND: libFuzzer saved these inputs (replay one with: SWIFT_BACKTRACE=enable=no $fuzzer FILE):"
-  echo "$crashes"
-  grep -E 'fuzz finding|Swift runtime failure|ERROR: (AddressSanitizer|libFuzzer)' "$log" | head -n 5 || true
-  exit 1
-fi
-if [ "$status" -ne 0 ]; then
-  echo "the fuzzer exited with status $status and saved no input; see $log" >&2
-  tail -n 20 "$log" >&2
-  exit "$status"
-fi
-echo "no crash"
+source scripts/fuzz-report.sh
+fuzz_report || exit $?
 
 # Source coverage of the parser by the corpus the run ended with: the target rebuilt with
 # coverage mapping (no ASan), run once over every input, reported by the toolchain's llvm-cov.

@@ -26,10 +26,7 @@ public final class FollowSource: Sendable {
         rowCount = bytes.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } + (bytes.last.map { $0 == 10 ? 0 : 1 } ?? 0)
     }
 
-    public static func epochName(_ epoch: Int) -> String {
-        let digits = String(epoch)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-    }
+    public static func epochName(_ epoch: Int) -> String { EpochRecord.name(epoch) }
 
     public func epochDirectory(_ epoch: Int) -> String { directory + "/epochs/" + Self.epochName(epoch) }
 

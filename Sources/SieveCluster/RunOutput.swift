@@ -22,10 +22,7 @@ public struct RunOutput: Sendable {
     public var runFile: String { directory + "/run.json" }
     public var journalFile: String { directory + "/journal.gsj" }
 
-    public func epochDirectory(_ epoch: Int) -> String {
-        let digits = String(epoch)
-        return directory + "/epoch-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-    }
+    public func epochDirectory(_ epoch: Int) -> String { directory + "/epoch-" + EpochRecord.name(epoch) }
 
     /// Refuses an OUT that already holds a run, unless `force`.
     public func checkWritable(force: Bool) throws {

@@ -38,7 +38,7 @@ extension CoordinatorCore {
         case let .waitingForData(epoch):
             if now &- lastWaitNotice >= configuration.waitNoticeMillis {
                 lastWaitNotice = now
-                out.append(.log(.info, "still waiting for the trainer's data of epoch \(epoch) (DATA/epochs/\(Self.epochName(epoch))/COMPLETE) after \(seconds(waited)) s"))
+                out.append(.log(.info, "still waiting for the trainer's data of epoch \(epoch) (DATA/epochs/\(EpochRecord.name(epoch))/COMPLETE) after \(seconds(waited)) s"))
             }
         default:
             break
@@ -57,11 +57,6 @@ extension CoordinatorCore {
         out.append(.log(.info, "the trainer is done (DATA/epochs/DONE) after epoch \(epoch)"))
         endRun(status: Done.success, message: "run complete: the trainer is done", &out)
         out.append(.finish(.success(RunSummary(epochs: epochRecords, workersSeen: workersSeen))))
-    }
-
-    static func epochName(_ epoch: Int) -> String {
-        let digits = String(epoch)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 
     func seconds(_ millis: UInt64) -> String {

@@ -37,8 +37,6 @@ public struct ScoreTable: Sendable, Equatable {
         return values
     }
 
-    public func value(row: Int, column: Int) -> Double { values[column][row] }
-
     /// Stores one shard's scores, `rowCount` rows from `rowStart`, row-major with `columns`'
     /// width; the first shard's columns fix the table's.
     public mutating func store(rowStart: Int, rowCount: Int, columns names: [String], rowMajor: [Double]) {

@@ -13,3 +13,12 @@ public struct EpochRecord: Sendable, Equatable {
         self.gainrlMu = gainrlMu
     }
 }
+
+extension EpochRecord {
+    /// An epoch's four-digit name, as in `OUT/epoch-NNNN/` and follow mode's `DATA/epochs/NNNN/`
+    /// (more digits past 9999).
+    public static func name(_ epoch: Int) -> String {
+        let digits = String(epoch)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+}
