@@ -1,8 +1,11 @@
+# shellcheck shell=bash
 # The report both fuzz scripts print after a libFuzzer run (sourced by scripts/fuzz.sh and
 # scripts/fuzz-seal.sh): executions, coverage counters, the corpus, and any saved crash input.
-# Expects: log duration work seeds artifacts fuzzer status. Returns non-zero (and says why)
-# when libFuzzer saved an input or failed without one.
+#   fuzz_report LOG DURATION WORK SEEDS ARTIFACTS FUZZER STATUS
+# Returns non-zero (and says why) when libFuzzer saved an input or failed without one.
 fuzz_report() {
+  local log=$1 duration=$2 work=$3 seeds=$4 artifacts=$5 fuzzer=$6 status=$7
+  local executions speed coverage crashes
   executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
   coverage=$(grep -E '^#[0-9]+' "$log" | grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*/[0-9a-zA-Z]*' | tail -n 1 || true)

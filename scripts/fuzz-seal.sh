@@ -58,5 +58,6 @@ status=0
 "$fuzzer" -max_total_time="$duration" -print_final_stats=1 -timeout=10 -max_len=8192 \
   -artifact_prefix="$artifacts/" "$@" "$work" >"$log" 2>&1 || status=$?
 
+# shellcheck disable=SC1091  # the shared report, a file of this directory
 source scripts/fuzz-report.sh
-fuzz_report || exit $?
+fuzz_report "$log" "$duration" "$work" "$seeds" "$artifacts" "$fuzzer" "$status" || exit $?

@@ -150,8 +150,9 @@ status=0
 "$fuzzer" -max_total_time="$duration" -print_final_stats=1 -timeout=10 -max_len="$max_len" \
   -artifact_prefix="$artifacts/" "$@" "$work" >"$log" 2>&1 || status=$?
 
+# shellcheck disable=SC1091  # the shared report, a file of this directory
 source scripts/fuzz-report.sh
-fuzz_report || exit $?
+fuzz_report "$log" "$duration" "$work" "$seeds" "$artifacts" "$fuzzer" "$status" || exit $?
 
 # Source coverage of the parser by the corpus the run ended with: the target rebuilt with
 # coverage mapping (no ASan), run once over every input, reported by the toolchain's llvm-cov.
