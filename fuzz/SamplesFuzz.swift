@@ -9,7 +9,8 @@
 //   1. The file path agrees with the lines: `SamplesFile.readIDs` over the file (memory-mapped)
 //      succeeds exactly when every line, cut at "\n" by an independent splitter (the text after
 //      the last newline is a line only when non-empty), is non-empty and scans to a string `id`,
-//      and no id repeats; it returns those ids in order. `lineCount` is the number of lines.
+//      and no id repeats; it returns those ids in order (it reads them through SampleIDs, the
+//      coordinator's table of id offsets, whose `appendQuoted` must give `JSONText.quoted(id)`).
 //   2. Scanning is a function of the bytes: scanning a line twice gives the same result (or the
 //      same error offset and reason), and the error offset lies within the line.
 //   3. Every id read survives the writers' quoting: `{"id": JSONText.quoted(id)}` scans back to
@@ -38,7 +39,6 @@ public func samplesFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) 
     var visited: [[UInt8]] = []
     SamplesFile.forEachLine(bytes) { visited.append(Array($0)) }
     check(visited == lines.map { Array(bytes[$0]) }, "forEachLine visits lines of \(visited.map(\.count)) bytes, expected \(lines.map(\.count))")
-    check(SamplesFile.lineCount(bytes) == lines.count, "lineCount \(SamplesFile.lineCount(bytes)) for \(lines.count) lines")
 
     // Each line on its own.
     var expected: [String]? = []
@@ -70,6 +70,15 @@ public func samplesFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) 
     }
     check(ids.map { $0.map { Array($0.utf8) } } == expected.map { $0.map { Array($0.utf8) } },
           "readIDs gives \(String(describing: ids)), the lines give \(String(describing: expected))")
+    if let ids, let table = try? SampleIDs(path: scratchPath) {
+        // scores.jsonl copies an unescaped id's bytes straight from the file: they must be
+        // exactly what quoting the decoded id gives.
+        for (row, id) in ids.enumerated() {
+            var out: [UInt8] = []
+            table.appendQuoted(row, to: &out)
+            check(out == Array(JSONText.quoted(id).utf8), "appendQuoted(\(row)) gives \(out), quoting \(id) gives \(Array(JSONText.quoted(id).utf8))")
+        }
+    }
     return 0
 }
 

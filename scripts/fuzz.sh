@@ -83,7 +83,7 @@ case "$target" in
         module=SamplesFuzz
         sources=(Sources/SieveData/*.swift fuzz/FuzzSupport.swift fuzz/SamplesFuzz.swift)
         max_len=4096
-        covered_sources=(Sources/SieveData/SamplesFile.swift Sources/SieveData/JSONObjectLineScanner.swift)
+        covered_sources=(Sources/SieveData/SamplesFile.swift Sources/SieveData/SampleIDs.swift Sources/SieveData/JSONObjectLineScanner.swift)
         ;;
       safetensors)
         module=SafetensorsFuzz

@@ -10,11 +10,11 @@ import Glibc
 /// half a file, and a failed run leaves earlier files as they were.
 public struct RunOutput: Sendable {
     public let directory: String
-    public let ids: [String]
+    public let ids: SampleIDs
     /// Which per-row score files each epoch gets (`--scores-format`).
     public var scoresFormat: ScoresFormat = .jsonl
 
-    public init(directory: String, ids: [String]) {
+    public init(directory: String, ids: SampleIDs) {
         self.directory = directory
         self.ids = ids
     }
@@ -93,7 +93,9 @@ public struct RunOutput: Sendable {
                 let slots = PieceSlots(pointer: formatted)
                 DispatchQueue.concurrentPerform(iterations: count) { index in
                     let start = (first + index) * Self.scoresPieceRows
-                    slots.pointer[index] = scoresBytes(result, rows: start..<min(start + Self.scoresPieceRows, ids.count))
+                    let rows = start..<min(start + Self.scoresPieceRows, ids.count)
+                    slots.pointer[index] = scoresBytes(result, rows: rows)
+                    ids.releasePages(rows: rows)
                 }
                 for piece in formatted { try piece.withUnsafeBytes { try emit($0) } }
             }
@@ -131,7 +133,7 @@ public struct RunOutput: Sendable {
         let prefix = Array("{\"id\": ".utf8), rowKey = Array(", \"row\": ".utf8)
         for row in rows {
             out.append(contentsOf: prefix)
-            Self.appendQuoted(ids[row], to: &out)
+            ids.appendQuoted(row, to: &out)
             out.append(contentsOf: rowKey)
             Self.appendText(String(row), to: &out)
             for column in 0..<width {
@@ -147,18 +149,6 @@ public struct RunOutput: Sendable {
     private static func appendText(_ text: String, to out: inout [UInt8]) {
         var text = text
         text.withUTF8 { out.append(contentsOf: $0) }
-    }
-
-    /// `JSONText.quoted(id)`, without building a String when nothing needs escaping.
-    private static func appendQuoted(_ id: String, to out: inout [UInt8]) {
-        var id = id
-        let plain = id.withUTF8 { bytes in
-            bytes.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
-        }
-        guard plain else { return appendText(JSONText.quoted(id), to: &out) }
-        out.append(UInt8(ascii: "\""))
-        id.withUTF8 { out.append(contentsOf: $0) }
-        out.append(UInt8(ascii: "\""))
     }
 
     /// The shortest text that reads back as the same Double: deterministic, and valid JSON for

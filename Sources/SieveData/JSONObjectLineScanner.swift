@@ -17,17 +17,50 @@ struct JSONObjectLineScanner {
         case notString(String)
     }
 
+    /// Where the top-level `id` string's contents lie in the line (between its quotes), without
+    /// decoding them: `escaped` says whether they hold a backslash escape (then the raw bytes
+    /// differ from the id and must be decoded; otherwise they are the id's UTF-8 exactly).
+    enum IDLocation: Equatable {
+        case missing
+        case string(range: Range<Int>, escaped: Bool)
+        case notString(String)
+    }
+
     static let maximumDepth = 512
 
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
-    private var id = IDField.missing
+    private var id = IDLocation.missing
+    /// Set by `scanEscape`: lets a caller learn whether the string just scanned held an escape.
+    private var sawEscape = false
 
-    /// Scans `line` (without its newline). Throws `JSONSyntaxError`.
+    /// Scans `line` (without its newline) and decodes the id. Throws `JSONSyntaxError`.
     static func scan(_ line: UnsafeRawBufferPointer) throws -> IDField {
+        switch try locate(line) {
+        case .missing: return .missing
+        case .notString(let kind): return .notString(kind)
+        case .string(let range, let escaped):
+            return .string(escaped ? decodedString(line, range) : String(decoding: UnsafeRawBufferPointer(rebasing: line[range]), as: UTF8.self))
+        }
+    }
+
+    /// Scans `line` (without its newline), the same checks as `scan`, and says where the id is
+    /// instead of decoding it: no allocation for a line whose keys and id hold no escape, which
+    /// is what lets the coordinator check millions of lines without keeping their ids.
+    static func locate(_ line: UnsafeRawBufferPointer) throws -> IDLocation {
         var scanner = JSONObjectLineScanner(bytes: line)
         try scanner.scanLine()
         return scanner.id
+    }
+
+    /// The id whose escaped contents are `range` of `line` (a range `locate` returned), decoded.
+    static func decodedString(_ line: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+        var scanner = JSONObjectLineScanner(bytes: line)
+        scanner.index = range.lowerBound - 1
+        var decoded: [UInt8] = []
+        // The line was validated by `locate`, so decoding cannot fail.
+        try! scanner.decodeString(into: &decoded)
+        return String(decoding: decoded, as: UTF8.self)
     }
 
     private init(bytes: UnsafeRawBufferPointer) {
@@ -67,9 +100,9 @@ struct JSONObjectLineScanner {
         if peek() == UInt8(ascii: "}") { index += 1; return }
         while true {
             guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string key, found \(describe(peek()))") }
-            var key: [UInt8] = []
+            var isID = false
             if depth == 1 {
-                try decodeString(into: &key)
+                isID = try scanTopLevelKeyIsID()
             } else {
                 try scanString(decodeInto: nil)
             }
@@ -77,7 +110,7 @@ struct JSONObjectLineScanner {
             guard peek() == UInt8(ascii: ":") else { throw fail("expected ':' after the key, found \(describe(peek()))") }
             index += 1
             skipWhitespace()
-            if depth == 1 && key == [UInt8(ascii: "i"), UInt8(ascii: "d")] {
+            if isID {
                 try scanIDValue()
             } else {
                 try scanValue(depth: depth)
@@ -112,6 +145,24 @@ struct JSONObjectLineScanner {
         return true
     }
 
+    /// Scans a top-level key with the cursor on its quote and says whether it is `id`. A key
+    /// without escapes is compared in place; one with escapes is decoded (which also checks its
+    /// surrogate pairs), so `"\u0069d"` is `id` too.
+    private mutating func scanTopLevelKeyIsID() throws -> Bool {
+        let start = index
+        sawEscape = false
+        try scanString(decodeInto: nil)
+        guard sawEscape else {
+            return index - start == 4 && bytes[start + 1] == UInt8(ascii: "i") && bytes[start + 2] == UInt8(ascii: "d")
+        }
+        let end = index
+        index = start
+        var key: [UInt8] = []
+        try decodeString(into: &key)
+        precondition(index == end)
+        return key == [UInt8(ascii: "i"), UInt8(ascii: "d")]
+    }
+
     private mutating func scanIDValue() throws {
         if case .missing = id {} else { throw fail("the object has more than one \"id\" member") }
         guard peek() == UInt8(ascii: "\"") else {
@@ -119,9 +170,17 @@ struct JSONObjectLineScanner {
             try scanValue(depth: 1)
             return
         }
-        var decoded: [UInt8] = []
-        try decodeString(into: &decoded)
-        id = .string(String(decoding: decoded, as: UTF8.self))
+        let start = index
+        sawEscape = false
+        try scanString(decodeInto: nil)
+        let end = index
+        if sawEscape {
+            // Decoded once here only to check what decoding checks (surrogate pairs).
+            index = start
+            var decoded: [UInt8] = []
+            try decodeString(into: &decoded)
+        }
+        id = .string(range: (start + 1)..<(end - 1), escaped: sawEscape)
     }
 
     private mutating func scanLiteral(_ word: StaticString) throws {
@@ -212,6 +271,7 @@ struct JSONObjectLineScanner {
 
     /// Scans one escape with the cursor on the backslash.
     private mutating func scanEscape(decodeInto out: UnsafeMutablePointer<[UInt8]>?) throws {
+        sawEscape = true
         index += 1
         guard let b = peek() else { throw fail("unterminated string") }
         let simple: UInt8?

@@ -14,8 +14,9 @@ public final class Pool: Sendable {
     public let directory: String
     /// N, the number of training rows.
     public let rowCount: Int
-    /// The sample ids in row order; empty unless opened with `readIDs`.
-    public let ids: [String]
+    /// The sample ids in row order (read from samples.jsonl on demand); empty unless opened
+    /// with `readIDs`.
+    public let ids: SampleIDs
     /// The signals files, sorted by file name.
     public let signalFiles: [SafetensorsFile]
     /// The validation files, sorted by file name (empty without validation).
@@ -57,7 +58,7 @@ public final class Pool: Sendable {
     /// `DATA/epochs/NNNN/` use `DATA/samples.jsonl`.
     public static func open(directory: String, samplesPath: String, readIDs: Bool = true) throws -> Pool {
         let samples = try MemoryMappedFile(path: samplesPath)
-        let ids = readIDs ? try SamplesFile.readIDs(samples) : []
+        let ids = readIDs ? try SampleIDs(map: samples) : SampleIDs([])
         let signalsDirectory = PoolPaths.join(directory, "signals")
         let signalNames = try PoolPaths.safetensorsNames(in: signalsDirectory, required: true)
         let signalFiles = try signalNames.map { try SafetensorsFile(path: PoolPaths.join(signalsDirectory, $0)) }
@@ -82,7 +83,7 @@ public final class Pool: Sendable {
                     schema: schema!, index: index, validation: validation, fingerprint: fingerprint)
     }
 
-    private init(directory: String, ids: [String], signalFiles: [SafetensorsFile], validationFiles: [SafetensorsFile],
+    private init(directory: String, ids: SampleIDs, signalFiles: [SafetensorsFile], validationFiles: [SafetensorsFile],
                  schema: SignalSchema, index: RowIndex, validation: ValidationSet, fingerprint: UInt64) {
         self.directory = directory
         self.ids = ids

@@ -31,28 +31,7 @@ public enum SamplesFile {
     }
 
     static func readIDs(_ map: MemoryMappedFile) throws -> [String] {
-        var ids: [String] = []
-        var duplicates = DuplicateFinder()
-        ids.reserveCapacity(lineCount(map.bytes))
-        duplicates.reserve(ids.capacity)
-        try forEachLine(map.bytes) { line in
-            let lineNumber = ids.count + 1
-            let id = try id(of: line, file: map.path, line: lineNumber)
-            if let first = duplicates.firstLine(of: id, at: lineNumber, ids: ids) {
-                throw DataError(file: map.path, line: lineNumber, field: "id",
-                                message: "duplicate id \(JSONText.quoted(id)) (first seen at line \(first))")
-            }
-            ids.append(id)
-        }
-        return ids
-    }
-
-    /// The number of lines `forEachLine` will visit (a fast memchr pass, used
-    /// to size the tables up front).
-    static func lineCount(_ bytes: UnsafeRawBufferPointer) -> Int {
-        var count = 0
-        forEachLine(bytes) { _ in count += 1 }
-        return count
+        Array(try SampleIDs(map: map))
     }
 
     /// Calls `body` with each line of `bytes`, without its newline. The text
@@ -72,17 +51,26 @@ public enum SamplesFile {
     }
 
     private static func id(of line: UnsafeRawBufferPointer, file: String, line lineNumber: Int) throws -> String {
+        let (range, escaped) = try locateID(line, file: file, line: lineNumber)
+        return escaped ? JSONObjectLineScanner.decodedString(line, range)
+            : String(decoding: UnsafeRawBufferPointer(rebasing: line[range]), as: UTF8.self)
+    }
+
+    /// Checks one line and says where its `id` string's contents are (`escaped`: they hold a
+    /// backslash escape and must be decoded). Throws `DataError` for an empty line, bad JSON
+    /// (with the 1-based byte column), or an `id` that is missing or not a string.
+    static func locateID(_ line: UnsafeRawBufferPointer, file: String, line lineNumber: Int) throws -> (Range<Int>, Bool) {
         guard !line.isEmpty else {
             throw DataError(file: file, line: lineNumber, message: "empty line (only the final newline is optional)")
         }
-        let field: JSONObjectLineScanner.IDField
+        let field: JSONObjectLineScanner.IDLocation
         do {
-            field = try JSONObjectLineScanner.scan(line)
+            field = try JSONObjectLineScanner.locate(line)
         } catch let error as JSONSyntaxError {
             throw DataError(file: file, line: lineNumber, message: "invalid JSON at column \(error.offset + 1): \(error.reason)")
         }
         switch field {
-        case .string(let id): return id
+        case .string(let range, let escaped): return (range, escaped)
         case .missing: throw DataError(file: file, line: lineNumber, field: "id", message: "missing \"id\" member")
         case .notString(let kind): throw DataError(file: file, line: lineNumber, field: "id", message: "\"id\" is a \(kind), not a string")
         }

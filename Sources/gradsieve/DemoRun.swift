@@ -146,7 +146,7 @@ struct DemoRun {
         // Row r of epoch e is train problem chunkStart(e) + r: ids name the problem.
         @Sendable func output(epoch: Int) -> RunOutput {
             let start = manifest.chunkStart(epoch: epoch)
-            return RunOutput(directory: directory, ids: (0..<manifest.epochRows).map { String(format: "train-%06d", start + $0) })
+            return RunOutput(directory: directory, ids: SampleIDs((0..<manifest.epochRows).map { String(format: "train-%06d", start + $0) }))
         }
         // Written by the epoch writer (a background thread), read by the metrics callback (the
         // loop thread) after the write completed; the mutex keeps that explicit.

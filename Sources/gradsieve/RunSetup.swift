@@ -24,11 +24,11 @@ struct RunSetup {
     init(options: RunOptions, expectWorkers: Int) throws {
         self.options = options
         let dataPath = URL(fileURLWithPath: options.data).standardizedFileURL.path
-        let ids: [String]
+        let ids: SampleIDs
         if options.follow {
             follow = try FollowSource(directory: dataPath)
             pool = nil
-            ids = try SamplesFile.readIDs(path: dataPath + "/samples.jsonl")
+            ids = try SampleIDs(path: dataPath + "/samples.jsonl")
         } else {
             follow = nil
             let opened = try Pool.open(directory: dataPath, readIDs: true)
