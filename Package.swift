@@ -11,7 +11,7 @@ import PackageDescription
 //                                                   \-> SieveData   -> SieveKernels (SplitMix64 only)
 //                                                   \-> SievePolicy -> COpenBLAS, SieveKernels (SplitMix64 only)
 //
-// Linux only (Debian's libuv1-dev and libopenblas-dev; SievePolicy imports Glibc), so no
+// Linux only (Debian's libuv1-dev, and libopenblas0 at run time for the policy; SievePolicy imports Glibc), so no
 // platforms line: macOS is not a supported platform.
 
 let package = Package(
@@ -31,11 +31,10 @@ let package = Package(
             pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"])]
         ),
-        .systemLibrary(
-            name: "COpenBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]
-        ),
+        // OpenBLAS's cblas_sgemm behind a wrapper that dlopen()s libopenblas.so.0 on first use,
+        // so that processes which never multiply matrices (select, workers) do not start its
+        // spinning threads (Sources/COpenBLAS/include/openblas_lazy.h).
+        .target(name: "COpenBLAS"),
         .target(name: "SieveWire"),
         // Sealed frames after the cluster token's handshake: key derivation, sealer, opener.
         .target(name: "SieveSeal", dependencies: ["SieveWire", .product(name: "Crypto", package: "swift-crypto")]),

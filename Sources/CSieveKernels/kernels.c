@@ -20,7 +20,7 @@
 // So a row's result depends only on the row and the reference, never on the machine, the
 // thread or the worker that computed it, and a cluster of mixed CPUs scoring a pool on disk
 // still writes byte-identical curricula. (Live signals are computed through OpenBLAS first,
-// whose kernels differ per CPU: see SievePolicy/BLAS.swift.)
+// whose kernels differ per CPU: see COpenBLAS/include/openblas_lazy.h.)
 
 #include "CSieveKernels.h"
 

@@ -1,6 +1,6 @@
 import COpenBLAS
 
-/// A linear map out = input · weightᵀ + bias, through OpenBLAS's `cblas_sgemm`.
+/// A linear map out = input · weightᵀ + bias, through OpenBLAS's `cblas_sgemm` (loaded on first use: COpenBLAS).
 ///
 /// Shapes: input [N, C], weight [OC, C] (one row per output channel), bias [OC] or nil,
 /// out [N, OC]. The tied LM head is this layer with the token table as weight and no bias.
@@ -10,8 +10,7 @@ enum LinearLayer {
     static func forward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         rows: Int, inputs: Int, outputs: Int, rowStride: Int = 1) {
-        BLAS.configureOnce()
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs),
+        gs_sgemm(Int32(GS_BLAS_NO_TRANS), Int32(GS_BLAS_TRANS), Int32(rows), Int32(outputs), Int32(inputs),
                     1, input, Int32(inputs * rowStride), weight, Int32(inputs), 0, out, Int32(outputs * rowStride))
         guard let bias else { return }
         for n in 0..<rows {
@@ -26,12 +25,11 @@ enum LinearLayer {
                          biasGradient: UnsafeMutablePointer<Float>?, outGradient: UnsafePointer<Float>,
                          input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                          rows: Int, inputs: Int, outputs: Int) {
-        BLAS.configureOnce()
         if let inputGradient {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(inputs), Int32(outputs),
+            gs_sgemm(Int32(GS_BLAS_NO_TRANS), Int32(GS_BLAS_NO_TRANS), Int32(rows), Int32(inputs), Int32(outputs),
                         1, outGradient, Int32(outputs), weight, Int32(inputs), 1, inputGradient, Int32(inputs))
         }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outputs), Int32(inputs), Int32(rows),
+        gs_sgemm(Int32(GS_BLAS_TRANS), Int32(GS_BLAS_NO_TRANS), Int32(outputs), Int32(inputs), Int32(rows),
                     1, outGradient, Int32(outputs), input, Int32(inputs), 1, weightGradient, Int32(inputs))
         guard let biasGradient else { return }
         for n in 0..<rows {
